@@ -1,0 +1,30 @@
+"""sparselmm: lme4's linear mixed models in Python, on sparse matrices.
+
+    import sparselmm as slmm
+    fit = slmm.lmer("Reaction ~ Days + (Days | Subject)", data=df)
+    print(fit.summary())
+"""
+
+from .api import lmer
+from .errors import (
+    ConvergenceWarning,
+    DataError,
+    FormulaError,
+    RankDeficiencyWarning,
+    SingularFitWarning,
+    SparseLMMError,
+)
+from .model import LinearMixedModel
+from .optimizers import AlternatingOptimizer, BobyqaOptimizer, Optimizer
+from .results import LmerResult
+from .solvers import CholmodSolver, DenseSolver, Solver
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "lmer", "LinearMixedModel", "LmerResult",
+    "Optimizer", "BobyqaOptimizer", "AlternatingOptimizer",
+    "Solver", "CholmodSolver", "DenseSolver",
+    "SparseLMMError", "FormulaError", "DataError",
+    "RankDeficiencyWarning", "SingularFitWarning", "ConvergenceWarning",
+]

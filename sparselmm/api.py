@@ -1,0 +1,22 @@
+"""``lmer()``: lme4's entry point, a formula and a DataFrame in, a fitted model out."""
+
+from __future__ import annotations
+
+import warnings
+
+from .errors import SingularFitWarning
+from .model import LinearMixedModel
+
+
+def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, start=None):
+    """Fit a linear mixed model as ``lme4::lmer(formula, data, REML)`` does.
+
+    ``formula`` uses lme4's syntax (``"y ~ x + (1 + x | g)"``); ``data`` is a pandas
+    DataFrame, never modified; rows with a missing value in a used column are
+    dropped (``fit.n_dropped`` says how many). ``optimizer`` and ``solver`` swap the
+    defaults (BOBYQA as lme4, CHOLMOD); ``start`` is a starting theta.
+    """
+    fit = LinearMixedModel.from_formula(formula, data).fit(REML=REML, optimizer=optimizer, solver=solver, start=start)
+    if fit.singular:
+        warnings.warn("boundary (singular) fit: see help('isSingular')", SingularFitWarning, stacklevel=2)
+    return fit

@@ -1,0 +1,59 @@
+"""Model matrices with R's coding rules and R's column names.
+
+R codes a factor in a term by treatment contrasts (dropping the first level)
+when the term's margin, the term without that factor, is already in the model;
+otherwise by one indicator column per level. A main effect's margin is the
+intercept, which counts as present; without an intercept the first factor of
+the model gets all its levels. In an interaction the first variable varies
+fastest and names join with ``:`` (``recipeB:temp``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .formula import TermList, deparse
+from .frame import Categorical
+
+
+def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarray, list[str]]:
+    """Dense model matrix (nobs, p) and its column names for one formula part."""
+    columns, names = [], []
+    if terms.intercept:
+        columns.append(np.ones(nobs))
+        names.append("(Intercept)")
+    previous = []
+    full_coding_pending = not terms.intercept
+    for term in terms.terms:
+        keys = [deparse(v) for v in term]
+        parts = []
+        for key in keys:
+            value = variables[key]
+            if isinstance(value, Categorical):
+                margin = frozenset(keys) - {key}
+                full = bool(margin) and margin not in previous
+                if full_coding_pending and not full:
+                    full, full_coding_pending = True, False
+                parts.append(_factor_columns(key, value, full))
+            else:
+                parts.append(([value], [key]))
+        term_columns, term_names = _interact(parts)
+        columns += term_columns
+        names += term_names
+        previous.append(frozenset(keys))
+    return np.column_stack(columns), names
+
+
+def _factor_columns(key: str, factor: Categorical, full: bool) -> tuple[list, list]:
+    start = 0 if full else 1
+    columns = [(factor.codes == j).astype(float) for j in range(start, len(factor.levels))]
+    return columns, [key + level for level in factor.levels[start:]]
+
+
+def _interact(parts: list) -> tuple[list, list]:
+    """Columns of an interaction: all products, the first variable varying fastest."""
+    columns, names = parts[0]
+    for next_columns, next_names in parts[1:]:
+        columns = [a * b for b in next_columns for a in columns]
+        names = [f"{na}:{nb}" for nb in next_names for na in names]
+    return columns, names

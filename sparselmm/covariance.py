@@ -1,0 +1,123 @@
+"""The relative covariance factor Lambda(theta) and the variance components it implies.
+
+Each term has a k x k lower-triangular template T; Lambda repeats T once per
+level of the term's grouping factor, so Lambda is block diagonal and
+Var(b) = sigma^2 Lambda Lambda'. theta holds each template's lower triangle
+column by column (lme4's order); diagonal entries are bounded below by 0.
+Lambda is built once with a pattern holding every template entry; a new theta
+only refills its values, so its structure never changes under the factorization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+def lower_triangle(k: int) -> list[tuple[int, int]]:
+    """(row, col) of a k x k lower triangle, column by column: theta's order within a term."""
+    return [(i, j) for j in range(k) for i in range(j, k)]
+
+
+class CovarianceStructure:
+    """Maps theta to Lambda (q x q, sparse) and to lme4's variance components."""
+
+    def __init__(self, terms):
+        self.terms = tuple(terms)
+        self.sizes = [t.k * (t.k + 1) // 2 for t in self.terms]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self._lambda = self._pattern()
+
+    @property
+    def n_theta(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower bounds of theta: 0 on template diagonals, -inf elsewhere."""
+        return np.array([0.0 if i == j else -np.inf for t in self.terms for i, j in lower_triangle(t.k)])
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.full(self.n_theta, np.inf)
+
+    @property
+    def theta0(self) -> np.ndarray:
+        """lme4's start: every template the identity."""
+        return np.where(self.lower == 0.0, 1.0, 0.0)
+
+    @property
+    def names(self) -> list[str]:
+        """lme4's theta names, e.g. ``Subject.(Intercept)``, ``Subject.Days.(Intercept)``."""
+        names = []
+        for term in self.terms:
+            for i, j in lower_triangle(term.k):
+                pair = term.columns[i] if i == j else f"{term.columns[i]}.{term.columns[j]}"
+                names.append(f"{term.group}.{pair}")
+        return names
+
+    def _pattern(self) -> sp.csc_matrix:
+        """Lambda's fixed structure; ``data`` holds, per stored entry, its index into theta."""
+        rows, cols, index, start = [], [], [], 0
+        for term, offset in zip(self.terms, self.offsets):
+            levels = np.arange(term.m) * term.k + start
+            for t, (i, j) in enumerate(lower_triangle(term.k)):
+                rows.append(levels + i)
+                cols.append(levels + j)
+                index.append(np.full(term.m, offset + t + 1))  # +1: no stored zeros
+            start += term.q
+        matrix = sp.csc_matrix(
+            (np.concatenate(index).astype(float), (np.concatenate(rows), np.concatenate(cols))), shape=(start, start)
+        )
+        matrix.sort_indices()
+        self._theta_index = matrix.data.astype(np.int64) - 1
+        return matrix
+
+    @property
+    def lambda_pattern(self) -> sp.csc_matrix:
+        """Lambda's structure with every stored entry 1: the widest pattern any theta can fill."""
+        return self.lambda_matrix(np.ones(self.n_theta))
+
+    def lambda_matrix(self, theta: np.ndarray) -> sp.csc_matrix:
+        """Lambda(theta), shape (q, q), always with the same stored pattern (explicit zeros kept)."""
+        matrix = self._lambda.copy()
+        matrix.data = np.asarray(theta, dtype=float)[self._theta_index]
+        return matrix
+
+    def templates(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Each term's k x k lower-triangular template T."""
+        out = []
+        for term, offset in zip(self.terms, self.offsets):
+            T = np.zeros((term.k, term.k))
+            for t, (i, j) in enumerate(lower_triangle(term.k)):
+                T[i, j] = theta[offset + t]
+            out.append(T)
+        return out
+
+    def covariances(self, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
+        """Each term's covariance sigma^2 T T' (k x k)."""
+        return [sigma**2 * T @ T.T for T in self.templates(theta)]
+
+    def varcorr(self, theta: np.ndarray, sigma: float) -> pd.DataFrame:
+        """lme4's ``as.data.frame(VarCorr(fit))``: variances, then covariances, per term; then Residual."""
+        rows = []
+        for group, term, cov in zip(self.group_labels(), self.terms, self.covariances(theta, sigma)):
+            sd = np.sqrt(np.diag(cov))
+            for i in range(term.k):
+                rows.append((group, term.columns[i], None, cov[i, i], sd[i]))
+            for i, j in lower_triangle(term.k):
+                if i != j:
+                    corr = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
+                    rows.append((group, term.columns[j], term.columns[i], cov[i, j], corr))
+        rows.append(("Residual", None, None, sigma**2, sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    def group_labels(self) -> list[str]:
+        """Term labels as VarCorr gives them: a grouping factor's second term is ``g.1``, its third ``g.2``."""
+        seen, labels = {}, []
+        for term in self.terms:
+            count = seen.get(term.group, 0)
+            labels.append(term.group if count == 0 else f"{term.group}.{count}")
+            seen[term.group] = count + 1
+        return labels

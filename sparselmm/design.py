@@ -1,0 +1,162 @@
+"""The design of a mixed model: response y, fixed-effects matrix X and random-effects matrix Z.
+
+X is dense (n, p): p is small. Z is a ``scipy.sparse`` CSC matrix (n, q) built
+from the grouping factors' integer codes in one vectorised step per term. Its
+columns are grouped by term, and within a term by level: a term with k columns
+and m levels owns q_t = k * m consecutive columns, level j holding columns
+j*k .. j*k + k - 1. Terms are ordered as lme4 orders them, by decreasing number
+of levels, so that theta comes out in lme4's order.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .coding import model_matrix
+from .errors import DataError, RankDeficiencyWarning
+from .formula import Formula, RandomTerm, deparse, parse_formula
+from .frame import Categorical, ModelFrame, model_frame
+
+RANK_TOLERANCE = 1e-7  # lme4 drops a column whose QR residual is below this (relative)
+
+
+@dataclass(frozen=True)
+class ReTerm:
+    """One random-effects term: k columns (``matrix``, shape (n, k)) times m levels (``codes``, shape (n,))."""
+
+    group: str
+    columns: tuple
+    levels: tuple
+    codes: np.ndarray
+    matrix: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.columns)
+
+    @property
+    def m(self) -> int:
+        return len(self.levels)
+
+    @property
+    def q(self) -> int:
+        return self.k * self.m
+
+    def z_block(self) -> sp.csc_matrix:
+        """This term's columns of Z, shape (n, k*m)."""
+        n = len(self.codes)
+        rows = np.repeat(np.arange(n), self.k)
+        cols = (self.codes[:, None] * self.k + np.arange(self.k)).ravel()
+        return sp.csc_matrix((self.matrix.ravel(), (rows, cols)), shape=(n, self.q))
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything the fit needs from the formula and the data, fixed once."""
+
+    formula: Formula
+    y: np.ndarray
+    X: np.ndarray
+    fixef_names: tuple
+    dropped_columns: tuple
+    terms: tuple
+    frame: ModelFrame
+
+    @property
+    def nobs(self) -> int:
+        return len(self.y)
+
+    @property
+    def Z(self) -> sp.csc_matrix:
+        """The random-effects model matrix (n, q), term blocks side by side."""
+        return sp.hstack([t.z_block() for t in self.terms], format="csc")
+
+    @property
+    def ngroups(self) -> dict:
+        """Levels per grouping factor, by lme4's names, in term order."""
+        return {t.group: t.m for t in self.terms}
+
+
+def build_design(formula, data) -> Design:
+    """Parse, evaluate on ``data`` and check a model, as lme4's ``lFormula`` does."""
+    formula = parse_formula(formula) if isinstance(formula, str) else formula
+    frame = model_frame(formula, data)
+    X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
+    X, names, dropped = drop_aliased_columns(X, names)
+    terms = sorted((_re_term(t, frame) for t in formula.random), key=lambda t: -t.m)
+    _check_terms(terms, frame.nobs)
+    return Design(formula, frame.response, X, tuple(names), tuple(dropped), tuple(terms), frame)
+
+
+def _re_term(term: RandomTerm, frame: ModelFrame) -> ReTerm:
+    matrix, columns = model_matrix(term.expr, frame.variables, frame.nobs)
+    grouping = _interaction([frame.variables[deparse(g)] for g in term.group])
+    return ReTerm(term.group_name, tuple(columns), grouping.levels, grouping.codes, matrix)
+
+
+def _interaction(factors: list) -> Categorical:
+    """The factor of observed level combinations, the first factor varying slowest (R's a:b)."""
+    if len(factors) == 1:
+        return factors[0]
+    key = np.zeros(len(factors[0].codes), dtype=np.int64)
+    for factor in factors:
+        key = key * len(factor.levels) + factor.codes
+    combos, codes = np.unique(key, return_inverse=True)
+    labels = []
+    for combo in combos:
+        parts = []
+        for factor in reversed(factors):
+            combo, code = divmod(combo, len(factor.levels))
+            parts.append(factor.levels[code])
+        labels.append(":".join(reversed(parts)))
+    return Categorical(codes.astype(np.int64), tuple(labels))
+
+
+def _check_terms(terms: list, nobs: int) -> None:
+    for term in terms:
+        if term.m < 2:
+            raise DataError(
+                f"the grouping factor '{term.group}' has only {term.m} level in the data used; "
+                "a random effect needs at least 2 levels (drop the term or fix the column)"
+            )
+        if term.m >= nobs:
+            raise DataError(
+                f"the grouping factor '{term.group}' has {term.m} levels for {nobs} observations; "
+                "lme4 requires fewer levels than observations, or the random effects and the "
+                "residual variance are not identifiable"
+            )
+        if term.q >= nobs:
+            raise DataError(
+                f"the term ({' + '.join(term.columns)} | {term.group}) has {term.q} random effects for "
+                f"{nobs} observations; they and the residual variance are not identifiable"
+            )
+
+
+def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, list]:
+    """Drop columns of X that are linear combinations of earlier ones, as lme4 does (with a warning)."""
+    basis = np.zeros((X.shape[0], 0))
+    keep = []
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        residual = column - basis @ (basis.T @ column)
+        residual -= basis @ (basis.T @ residual)  # re-orthogonalise against round-off
+        norm = np.linalg.norm(residual)
+        if norm > RANK_TOLERANCE * max(np.linalg.norm(column), np.finfo(float).tiny):
+            basis = np.column_stack([basis, residual / norm])
+            keep.append(j)
+    dropped = [names[j] for j in range(X.shape[1]) if j not in keep]
+    if not keep:
+        raise DataError("every fixed-effects column is zero; the model has no fixed effects to estimate")
+    if dropped:
+        warnings.warn(
+            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} "
+            f"column{'s' if len(dropped) > 1 else ''} / coefficient{'s' if len(dropped) > 1 else ''}: "
+            f"{', '.join(dropped)}",
+            RankDeficiencyWarning,
+            stacklevel=3,
+        )
+    return X[:, keep], [names[j] for j in keep], dropped

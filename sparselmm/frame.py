@@ -1,0 +1,226 @@
+"""The model frame: the formula's variables evaluated on the data, rows with missing values dropped.
+
+This is R's ``model.frame`` with ``na.action = na.omit``. Every expression the
+formula uses (``x``, ``log(x)``, ``I(x^2)``, a grouping column) is evaluated on
+the caller's DataFrame without modifying it, and comes out either numeric (a
+float array) or categorical (integer codes into a list of level labels, levels
+sorted as R sorts a factor's levels and restricted to those observed).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, FormulaError
+from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A factor: ``codes`` (n,) int index into ``levels``."""
+
+    codes: np.ndarray
+    levels: tuple
+
+    def take(self, rows: np.ndarray) -> "Categorical":
+        return Categorical(self.codes[rows], self.levels)
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """The evaluated variables over the rows kept.
+
+    ``variables`` maps each expression's text (``"log(x)"``) to a float array (n,)
+    or a :class:`Categorical`; ``rows`` are the positions of the kept rows in the
+    caller's DataFrame, so that fitted values can be matched back to it.
+    """
+
+    response: np.ndarray
+    variables: dict
+    rows: np.ndarray
+    n_dropped: int
+
+    @property
+    def nobs(self) -> int:
+        return len(self.rows)
+
+
+_MATH = {
+    "log": np.log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp,
+    "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+}
+_ARITH = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "%%": np.mod,
+}
+
+
+def model_frame(formula: Formula, data) -> ModelFrame:
+    """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows."""
+    _check_data(formula, data)
+    grouping = {deparse(g) for term in formula.random for g in term.group}
+    expressions = {deparse(formula.response): formula.response}
+    for term in formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms):
+        expressions.update((deparse(v), v) for v in term)
+    expressions.update((deparse(g), g) for r in formula.random for g in r.group)
+
+    raw = {key: _evaluate(node, data) for key, node in expressions.items()}
+    complete = np.ones(len(data), dtype=bool)
+    for values in raw.values():
+        complete &= ~np.asarray(pd.isna(values))
+    rows = np.flatnonzero(complete)
+    if len(rows) == 0:
+        raise DataError(
+            f"no rows left to fit: all {len(data)} rows have a missing value in one of the columns "
+            f"{', '.join(formula.columns())}"
+        )
+    variables = {}
+    for key, values in raw.items():
+        as_factor = key in grouping or _is_categorical(values)
+        variables[key] = _categorical(values, rows) if as_factor else _numeric(key, values, rows)
+    response_key = deparse(formula.response)
+    response = variables.pop(response_key)
+    if isinstance(response, Categorical):
+        raise DataError(f"the response '{response_key}' is not numeric; lmer needs a numeric response")
+    return ModelFrame(response, variables, rows, len(data) - len(rows))
+
+
+def _check_data(formula: Formula, data) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if len(data) == 0:
+        raise DataError("the data frame has no rows")
+    columns = list(map(str, data.columns))
+    for name in formula.columns():
+        if name not in columns:
+            close = [c for c in columns if c.lower() == name.lower()]
+            hint = f" Did you mean '{close[0]}'?" if close else f" The data has columns: {', '.join(columns[:20])}."
+            raise DataError(f"unknown column '{name}' in the formula.{hint}")
+        if columns.count(name) > 1:
+            raise DataError(f"the data has {columns.count(name)} columns named '{name}'; rename all but one")
+
+
+def _column(data: pd.DataFrame, name: str):
+    position = list(map(str, data.columns)).index(name)
+    return data.iloc[:, position]
+
+
+def _evaluate(node, data: pd.DataFrame):
+    """The value of an expression: a pandas Series, a numpy array or a scalar."""
+    if isinstance(node, Name):
+        return _column(data, node.name)
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Paren):
+        return _evaluate(node.inner, data)
+    if isinstance(node, Unary):
+        value = _numeric_operand(node.operand, data)
+        return -value if node.op == "-" else value
+    if isinstance(node, BinOp) and node.op in _ARITH:
+        left, right = _numeric_operand(node.left, data), _numeric_operand(node.right, data)
+        with np.errstate(all="ignore"):
+            return _ARITH[node.op](left, right)
+    if isinstance(node, Call):
+        return _call(node, data)
+    raise FormulaError(f"cannot evaluate '{deparse(node)}': the operator is not arithmetic")
+
+
+def _call(node: Call, data: pd.DataFrame):
+    if len(node.args) != 1:
+        raise FormulaError(f"'{deparse(node)}': {node.func}() takes exactly one argument here")
+    if node.func in ("factor", "as.factor"):
+        value = _evaluate(node.args[0], data)
+        return pd.Series(pd.Categorical(value)) if not _is_categorical(value) else value
+    if node.func in ("I", "as.numeric"):
+        return _numeric_operand(node.args[0], data)
+    if node.func == "scale":
+        value = _numeric_operand(node.args[0], data)
+        return (value - np.nanmean(value)) / np.nanstd(value, ddof=1)
+    if node.func in _MATH:
+        with np.errstate(all="ignore"):
+            return _MATH[node.func](_numeric_operand(node.args[0], data))
+    known = ", ".join(sorted(list(_MATH) + ["I", "factor", "as.factor", "as.numeric", "scale"]))
+    raise FormulaError(f"unknown function '{node.func}' in '{deparse(node)}'; known functions: {known}")
+
+
+def _numeric_operand(node, data: pd.DataFrame):
+    value = _evaluate(node, data)
+    if np.isscalar(value):
+        return float(value)
+    if _is_categorical(value):
+        raise DataError(f"'{deparse(node)}' is categorical; arithmetic needs a numeric column")
+    return _as_float(deparse(node), value)
+
+
+def _is_categorical(values) -> bool:
+    if np.isscalar(values):
+        return False
+    dtype = getattr(values, "dtype", np.asarray(values).dtype)
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def _as_float(key: str, values) -> np.ndarray:
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)):
+        raise DataError(
+            f"the column '{key}' holds dates or times; convert it to a number (e.g. days since a start date) "
+            "or to a category before fitting"
+        )
+    if dtype is not None and pd.api.types.is_complex_dtype(dtype):
+        raise DataError(f"the column '{key}' is complex-valued; lmer needs real numbers")
+    return np.asarray(pd.to_numeric(pd.Series(values) if not isinstance(values, pd.Series) else values), dtype=float)
+
+
+def _numeric(key: str, values, rows: np.ndarray) -> np.ndarray:
+    if np.isscalar(values):
+        return np.full(len(rows), float(values))
+    kept = _as_float(key, values)[rows]
+    bad = ~np.isfinite(kept)
+    if bad.any():
+        raise DataError(
+            f"'{key}' has {bad.sum()} infinite value(s) (first at row {rows[np.argmax(bad)]}); "
+            "remove or replace them before fitting"
+        )
+    return kept
+
+
+def _categorical(values, rows: np.ndarray) -> Categorical:
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+    else:
+        categories = _sorted_levels(series.iloc[rows])
+    codes = pd.Categorical(series.iloc[rows], categories=categories).codes.astype(np.int64)
+    used = np.unique(codes)
+    relabel = np.full(len(categories), -1, dtype=np.int64)
+    relabel[used] = np.arange(len(used))
+    return Categorical(relabel[codes], tuple(_label(categories[i]) for i in used))
+
+
+def _sorted_levels(series: pd.Series) -> list:
+    unique = pd.unique(series)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return sorted(unique)
+    try:
+        return sorted(unique)
+    except TypeError:  # mixed types in an object column: sort as text, as R does
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return sorted(unique, key=str)
+
+
+def _label(level) -> str:
+    """The level's name as R prints it: TRUE/FALSE, 3 rather than 3.0."""
+    if isinstance(level, (bool, np.bool_)):
+        return "TRUE" if level else "FALSE"
+    if isinstance(level, (float, np.floating)) and float(level).is_integer():
+        return str(int(level))
+    return str(level)

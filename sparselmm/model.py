@@ -1,0 +1,107 @@
+"""LinearMixedModel: a design, its cross-products and the profiled criterion as a function of theta."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .covariance import CovarianceStructure
+from .crossprod import CrossProducts, SystemMatrix
+from .design import Design, build_design
+from .optimizers import BobyqaOptimizer, OptimizationProblem, Optimizer
+from .pls import PLSSolution, solve_pls
+from .solvers import CholmodSolver, Solver
+
+BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
+
+
+class LinearMixedModel:
+    """y = X beta + Z b + e with b = Lambda(theta) u, ready to fit.
+
+    Built from a formula and a DataFrame (:meth:`from_formula`); the data enter
+    only through their cross-products, computed here once.
+    """
+
+    def __init__(self, design: Design):
+        self.design = design
+        self.covariance = CovarianceStructure(design.terms)
+        self.crossprods = CrossProducts.from_arrays(design.Z, design.X, design.y)
+        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern)
+        self._solver = None
+
+    @classmethod
+    def from_formula(cls, formula: str, data) -> "LinearMixedModel":
+        """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame."""
+        return cls(build_design(formula, data))
+
+    def bind(self, solver: Solver | None = None) -> Solver:
+        """Make ``solver`` (default: CHOLMOD) the one this model factors with, analysing A's pattern."""
+        solver = (solver or CholmodSolver()).fresh()
+        solver.analyze(self.system.pattern)
+        self._solver = solver
+        return solver
+
+    def solve(self, theta) -> PLSSolution:
+        """The penalized least squares solution at ``theta``."""
+        if self._solver is None:
+            self.bind()
+        return solve_pls(np.asarray(theta, dtype=float), self.crossprods, self.covariance, self.system, self._solver)
+
+    def objective(self, theta, REML: bool = True) -> float:
+        """The profiled REML criterion (or ML deviance) at ``theta``."""
+        return self.solve(theta).objective(REML)
+
+    def problem(self, REML: bool, log: list | None = None) -> OptimizationProblem:
+        """The optimisation problem over theta; ``log`` collects (theta, objective) per evaluation."""
+
+        def objective(theta):
+            value = self.objective(theta, REML)
+            if log is not None:
+                log.append((np.array(theta), value))
+            return value
+
+        def objective_given_beta(theta, beta):
+            solution = self.solve(theta)
+            return solution.objective(REML, r2=solution.r2_at(beta))
+
+        return OptimizationProblem(
+            objective=objective,
+            x0=self.covariance.theta0,
+            lower=self.covariance.lower,
+            upper=self.covariance.upper,
+            beta_given_theta=lambda theta: self.solve(theta).beta,
+            objective_given_beta=objective_given_beta,
+        )
+
+    def fit(self, REML: bool = True, optimizer: Optimizer | None = None, solver: Solver | None = None, start=None):
+        """Fit by REML (default, as lmer) or ML; returns an :class:`~sparselmm.results.LmerResult`."""
+        from .results import LmerResult
+
+        started = time.perf_counter()
+        self.bind(solver)
+        log = []
+        problem = self.problem(REML, log)
+        if start is not None:
+            problem.x0 = self._checked_start(start)
+        result = (optimizer or BobyqaOptimizer()).minimize(problem)
+        theta = self._snap_to_boundary(result.x, result.fun, REML)
+        return LmerResult(self, self.solve(theta), REML, result, log, time.perf_counter() - started)
+
+    def _snap_to_boundary(self, theta: np.ndarray, value: float, REML: bool) -> np.ndarray:
+        """lme4's check.boundary: move near-zero diagonal entries to 0 when that is no worse."""
+        lower = self.covariance.lower
+        near = (theta - lower > 0) & (theta - lower < BOUNDARY_TOL)
+        if not near.any():
+            return theta
+        snapped = np.where(near, lower, theta)
+        return snapped if self.objective(snapped, REML) <= value else theta
+
+    def _checked_start(self, start) -> np.ndarray:
+        start = np.asarray(start, dtype=float)
+        if start.shape != (self.covariance.n_theta,) or np.any(start < self.covariance.lower):
+            raise ValueError(
+                f"start must be a theta of length {self.covariance.n_theta} within its bounds "
+                f"({', '.join(self.covariance.names)})"
+            )
+        return start

@@ -1,0 +1,44 @@
+"""The Optimizer interface: minimise a function of theta within bounds.
+
+An optimizer sees an :class:`OptimizationProblem` only: the objective, a
+start and bounds, plus two optional pieces some algorithms use (the GLS
+estimate of beta at a given theta, and the objective with beta held fixed).
+It knows nothing of formulas, designs or factorizations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+
+@dataclass
+class OptimizationProblem:
+    objective: Callable[[np.ndarray], float]
+    x0: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    beta_given_theta: Optional[Callable[[np.ndarray], np.ndarray]] = None
+    objective_given_beta: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
+
+
+@dataclass
+class OptimizeResult:
+    x: np.ndarray
+    fun: float
+    nfev: int
+    converged: bool
+    message: str
+    optimizer: str
+    history: list = field(default_factory=list)
+
+
+class Optimizer(ABC):
+    name = "optimizer"
+
+    @abstractmethod
+    def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
+        """Minimise ``problem.objective`` over the box [lower, upper]."""

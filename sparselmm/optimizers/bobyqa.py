@@ -1,0 +1,58 @@
+"""The default optimizer: BOBYQA, the bounded derivative-free method lme4 uses by default.
+
+lme4's ``nloptwrap`` runs NLopt's BOBYQA with xtol_abs = ftol_abs = 1e-8 and at
+most 100,000 evaluations; we call the same NLopt routine with the same settings,
+so fits follow lme4's path to its optimum.
+"""
+
+from __future__ import annotations
+
+import nlopt
+import numpy as np
+
+from .base import OptimizationProblem, OptimizeResult, Optimizer
+
+_NLOPT_MESSAGES = {
+    nlopt.SUCCESS: "success",
+    nlopt.STOPVAL_REACHED: "stopval reached",
+    nlopt.FTOL_REACHED: "ftol reached",
+    nlopt.XTOL_REACHED: "xtol reached",
+    nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
+    nlopt.MAXTIME_REACHED: "maximum time reached",
+}
+
+
+class BobyqaOptimizer(Optimizer):
+    """NLopt's BOBYQA with lme4's tolerances."""
+
+    name = "bobyqa"
+
+    def __init__(self, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8, maxeval: int = 100_000):
+        self.xtol_abs = xtol_abs
+        self.ftol_abs = ftol_abs
+        self.maxeval = maxeval
+
+    def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
+        count = [0]
+
+        def objective(x, grad):
+            count[0] += 1
+            return problem.objective(np.array(x))
+
+        opt = nlopt.opt(nlopt.LN_BOBYQA, len(problem.x0))
+        opt.set_min_objective(objective)
+        opt.set_lower_bounds(np.asarray(problem.lower, dtype=float))
+        opt.set_upper_bounds(np.asarray(problem.upper, dtype=float))
+        opt.set_xtol_abs(self.xtol_abs)
+        opt.set_ftol_abs(self.ftol_abs)
+        opt.set_maxeval(self.maxeval)
+        x = opt.optimize(np.asarray(problem.x0, dtype=float))
+        code = opt.last_optimize_result()
+        return OptimizeResult(
+            x=np.array(x),
+            fun=float(opt.last_optimum_value()),
+            nfev=count[0],
+            converged=code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED),
+            message=_NLOPT_MESSAGES.get(code, f"NLopt code {code}"),
+            optimizer=self.name,
+        )

@@ -1,0 +1,90 @@
+"""The penalized least squares solution at a given theta, and the criteria built from it.
+
+For fixed theta (Bates et al. 2015, section 3), with A = Lambda' Z'Z Lambda + I
+factored as P A P' = L L':
+
+    L cu  = P Lambda' Z'y              L RZX = P Lambda' Z'X
+    RX'RX = X'X - RZX' RZX             RX' cbeta = X'y - RZX' cu
+    RX beta = cbeta                    r2 = y'y - |cu|^2 - |cbeta|^2
+
+r2 is the penalized residual sum of squares. The objective is a function of
+these few numbers only; nothing here touches an n-length array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as la
+
+from .errors import DataError
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+@dataclass(frozen=True)
+class PLSSolution:
+    """Everything the fit at one theta yields, with shapes (q = random effects, p = fixed)."""
+
+    theta: np.ndarray  # (n_theta,)
+    logdet_L: float  # log |L|^2 = log |A|
+    cu: np.ndarray  # (q,)
+    RZX: np.ndarray  # (q, p)
+    RX: np.ndarray  # (p, p) upper triangular
+    cbeta: np.ndarray  # (p,)
+    beta: np.ndarray  # (p,)
+    r2: float
+    nobs: int
+
+    @property
+    def logdet_RX(self) -> float:
+        """log |RX|^2 = log |RX'RX|."""
+        return 2.0 * float(np.sum(np.log(np.abs(np.diag(self.RX)))))
+
+    def degrees(self, REML: bool) -> int:
+        """n for ML, n - p for REML: the divisor of sigma^2."""
+        return self.nobs - (len(self.beta) if REML else 0)
+
+    def sigma(self, REML: bool, r2: float | None = None) -> float:
+        return float(np.sqrt((self.r2 if r2 is None else r2) / self.degrees(REML)))
+
+    def objective(self, REML: bool, r2: float | None = None) -> float:
+        """REML criterion or ML deviance; ``r2`` overrides the penalized RSS (see ``r2_at``)."""
+        r2 = self.r2 if r2 is None else r2
+        dof = self.degrees(REML)
+        value = self.logdet_L + dof * (1.0 + LOG_2PI + np.log(r2 / dof))
+        return float(value + self.logdet_RX if REML else value)
+
+    def r2_at(self, beta: np.ndarray) -> float:
+        """Penalized RSS with beta held at ``beta`` and u re-optimised: r2 + |RX (beta - betahat)|^2."""
+        shift = self.RX @ (np.asarray(beta) - self.beta)
+        return float(self.r2 + shift @ shift)
+
+    def u(self, solver) -> np.ndarray:
+        """The spherical random effects u (q,): P' L^-T (cu - RZX beta)."""
+        return solver.solve_Lt(self.cu - self.RZX @ self.beta)
+
+
+def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
+    """Factor A(theta) with ``solver`` and solve the penalized least squares problem."""
+    Lambda = covariance.lambda_matrix(theta)
+    solver.factorize(system.assemble(Lambda))
+    Lt = Lambda.T.tocsr()
+    cu = solver.solve_L(Lt @ crossprods.Zty)
+    RZX = solver.solve_L(np.asarray(Lt @ crossprods.ZtX)).reshape(len(cu), -1)
+    RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
+    cbeta = la.solve_triangular(RX, crossprods.Xty - RZX.T @ cu, trans="T")
+    beta = la.solve_triangular(RX, cbeta)
+    r2 = crossprods.yty - cu @ cu - cbeta @ cbeta
+    return PLSSolution(np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta, max(r2, 0.0), crossprods.nobs)
+
+
+def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
+    try:
+        return la.cholesky(matrix, lower=False)
+    except la.LinAlgError as error:
+        raise DataError(
+            "the fixed effects are not identifiable given the random effects (X'X minus its random-effects "
+            "part is not positive definite); remove fixed effects that are constant within every group"
+        ) from error

@@ -1,0 +1,155 @@
+"""The fitted model: lme4's estimates, BLUPs and fit statistics under lme4's names."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .pls import PLSSolution
+
+SINGULAR_TOL = 1e-4  # lme4's isSingular(tol)
+
+
+class LmerResult:
+    """A fitted linear mixed model (lme4's ``merMod``).
+
+    Attributes follow lme4: ``fixef`` (Series), ``ranef`` (dict of DataFrames),
+    ``theta``, ``sigma``, ``varcorr``, ``vcov``, ``objective`` (REML criterion or
+    ML deviance), ``loglik``, ``aic``, ``bic``, ``nobs``, ``ngroups``, ``singular``,
+    ``fitted`` and ``residuals`` (arrays over the rows used; ``rows`` are their
+    positions in the caller's DataFrame).
+    """
+
+    def __init__(self, model, solution: PLSSolution, REML: bool, optimization, fit_log: list, seconds: float):
+        self.model = model
+        self.solution = solution
+        self.REML = REML
+        self.optimization = optimization
+        self.fit_log = pd.DataFrame(
+            [np.append(theta, value) for theta, value in fit_log], columns=model.covariance.names + ["objective"]
+        )
+        self.fit_seconds = seconds
+
+    # ----------------------------------------------------------- estimates
+    @property
+    def design(self):
+        return self.model.design
+
+    @property
+    def theta(self) -> np.ndarray:
+        return self.solution.theta
+
+    @property
+    def sigma(self) -> float:
+        return self.solution.sigma(self.REML)
+
+    @property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self.solution.beta, index=list(self.design.fixef_names), name="fixef")
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        """sigma^2 (RX'RX)^-1, named like fixef (p x p)."""
+        RX_inv = np.linalg.inv(self.solution.RX)  # p x p: small
+        names = list(self.design.fixef_names)
+        return pd.DataFrame(self.sigma**2 * RX_inv @ RX_inv.T, index=names, columns=names)
+
+    @property
+    def stderr(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.vcov)), index=self.vcov.index, name="stderr")
+
+    @property
+    def varcorr(self) -> pd.DataFrame:
+        return self.model.covariance.varcorr(self.theta, self.sigma)
+
+    @cached_property
+    def u(self) -> np.ndarray:
+        """Spherical random effects (q,)."""
+        return self.solution.u(self.model._solver)
+
+    @cached_property
+    def b(self) -> np.ndarray:
+        """Random effects on the data scale, b = Lambda u (q,): lme4's conditional modes."""
+        return self.model.covariance.lambda_matrix(self.theta) @ self.u
+
+    @cached_property
+    def ranef(self) -> dict:
+        """Conditional modes per grouping factor: levels x term columns."""
+        out, start = {}, 0
+        for term in self.design.terms:
+            block = self.b[start:start + term.q].reshape(term.m, term.k)
+            frame = pd.DataFrame(block, index=pd.Index(term.levels, name=term.group), columns=list(term.columns))
+            out[term.group] = pd.concat([out[term.group], frame], axis=1) if term.group in out else frame
+            start += term.q
+        return out
+
+    # ----------------------------------------------------------- fit
+    @cached_property
+    def fitted(self) -> np.ndarray:
+        return self.design.X @ self.solution.beta + self.design.Z @ self.b
+
+    @property
+    def residuals(self) -> np.ndarray:
+        return self.design.y - self.fitted
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Positions in the caller's DataFrame of the rows used (others had missing values)."""
+        return self.design.frame.rows
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped for missing values (lme4's na.omit)."""
+        return self.design.frame.n_dropped
+
+    @property
+    def nobs(self) -> int:
+        return self.design.nobs
+
+    @property
+    def ngroups(self) -> dict:
+        return self.design.ngroups
+
+    @property
+    def objective(self) -> float:
+        """REML criterion (REML fits) or deviance, -2 log-likelihood (ML fits)."""
+        return self.solution.objective(self.REML)
+
+    @property
+    def df(self) -> int:
+        """Parameters: fixed effects, theta and sigma."""
+        return len(self.solution.beta) + len(self.theta) + 1
+
+    @property
+    def loglik(self) -> float:
+        return -self.objective / 2.0
+
+    @property
+    def aic(self) -> float:
+        return self.objective + 2.0 * self.df
+
+    @property
+    def bic(self) -> float:
+        return self.objective + self.df * np.log(self.nobs)
+
+    @property
+    def df_resid(self) -> int:
+        return self.nobs - self.df
+
+    @property
+    def singular(self) -> bool:
+        """lme4's isSingular: a template diagonal entry of theta below 1e-4."""
+        on_diagonal = self.model.covariance.lower == 0.0
+        return bool(np.any(self.theta[on_diagonal] < SINGULAR_TOL))
+
+    def summary(self):
+        """lmer's summary as text (print it, or let the REPL show it)."""
+        from .summary import Summary
+
+        return Summary(self)
+
+    def __repr__(self) -> str:
+        kind = "REML" if self.REML else "ML"
+        return f"<LmerResult {self.design.formula.text!r} ({kind}), objective {self.objective:.4f}>"
