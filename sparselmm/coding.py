@@ -4,8 +4,9 @@ R codes a factor in a term by treatment contrasts (dropping the first level)
 when the term's margin, the term without that factor, is already in the model;
 otherwise by one indicator column per level. A main effect's margin is the
 intercept, which counts as present; without an intercept the first factor of
-the model gets all its levels. In an interaction the first variable varies
-fastest and names join with ``:`` (``recipeB:temp``).
+the model (in term order) gets all its levels, whatever its margin. In an
+interaction the first variable varies fastest and names join with ``:``
+(``recipeB:temp``).
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarra
             value = variables[key]
             if isinstance(value, Categorical):
                 margin = frozenset(keys) - {key}
-                full = bool(margin) and margin not in previous
-                if full_coding_pending and not full:
-                    full, full_coding_pending = True, False
+                full = full_coding_pending or (bool(margin) and margin not in previous)
+                full_coding_pending = False
                 parts.append(_factor_columns(key, value, full))
             else:
                 parts.append(([value], [key]))

@@ -4,6 +4,12 @@ Every quantity of the profiled fit depends on the data only through Z'Z, Z'X,
 Z'y, X'X, X'y and y'y. They are formed once per data set (and can be summed
 over chunks of rows), so that an objective evaluation never touches an
 n-length array. Z'Z is sparse (q, q); Z'X is dense (q, p) with p small.
+
+The products are taken of y minus its least-squares fit on X (``beta_ols``):
+the fit is linear in y, so this changes beta by beta_ols and nothing else,
+while y'y shrinks to the OLS residual sum of squares. The penalized RSS is
+found as y'y - |cu|^2 - |cbeta|^2, and a response far from zero (incomes,
+years) would otherwise lose most of its digits in that subtraction.
 """
 
 from __future__ import annotations
@@ -25,9 +31,12 @@ class CrossProducts:
     Xty: np.ndarray  # (p,)
     yty: float
     nobs: int
+    beta_ols: np.ndarray  # (p,) removed from y before the products; added back to beta
 
     @classmethod
     def from_arrays(cls, Z: sp.csc_matrix, X: np.ndarray, y: np.ndarray) -> "CrossProducts":
+        beta_ols = np.linalg.lstsq(X, y, rcond=None)[0]
+        y = y - X @ beta_ols
         Zt = Z.T.tocsr()
         return cls(
             ZtZ=(Zt @ Z).tocsc(),
@@ -37,6 +46,7 @@ class CrossProducts:
             Xty=X.T @ y,
             yty=float(y @ y),
             nobs=len(y),
+            beta_ols=beta_ols,
         )
 
 

@@ -152,11 +152,11 @@ def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, 
     if not keep:
         raise DataError("every fixed-effects column is zero; the model has no fixed effects to estimate")
     if dropped:
-        warnings.warn(
-            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} "
-            f"column{'s' if len(dropped) > 1 else ''} / coefficient{'s' if len(dropped) > 1 else ''}: "
-            f"{', '.join(dropped)}",
-            RankDeficiencyWarning,
-            stacklevel=3,
-        )
+        warnings.warn(f"{rank_deficiency_message(len(dropped))}: {', '.join(dropped)}", RankDeficiencyWarning, stacklevel=3)
     return X[:, keep], [names[j] for j in keep], dropped
+
+
+def rank_deficiency_message(dropped: int) -> str:
+    """lme4's words for dropped aliased columns."""
+    plural = "s" if dropped > 1 else ""
+    return f"fixed-effect model matrix is rank deficient so dropping {dropped} column{plural} / coefficient{plural}"

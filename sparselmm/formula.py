@@ -63,7 +63,8 @@ class Paren:
     inner: object
 
 
-_SYNTACTIC = re.compile(r"^[A-Za-z.][A-Za-z0-9._]*$")
+_NAME = r"(?:[^\W\d_]|\.)[\w.]*"  # R's syntactic names: letters (any script), digits, "." and "_"
+_SYNTACTIC = re.compile(f"^{_NAME}$")
 _SPACED_OPS = {"+", "-", "*", "~", "|", "||"}
 
 
@@ -111,7 +112,7 @@ def names_in(node) -> list[str]:
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-      | (?P<name>[A-Za-z.][A-Za-z0-9._]*)
+      | (?P<name>""" + _NAME + r""")
       | `(?P<quoted>[^`]*)`
       | (?P<op>\|\||\*\*|%[^%]*%|[~+\-*/:^|(),])
     )""",
@@ -251,11 +252,12 @@ class RandomTerm:
 
     expr: TermList
     group: tuple  # variable expressions whose interaction forms the grouping factor
+    name: str = ""  # lme4's name when it differs from the parts joined by ":" (``c:(b:a)``)
 
     @property
     def group_name(self) -> str:
         """lme4's name for the grouping factor, e.g. ``cask:batch``."""
-        return ":".join(deparse(g) for g in self.group)
+        return self.name or ":".join(deparse(g) for g in self.group)
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,31 @@ def parse_formula(text: str) -> Formula:
     fixed = _term_list(fixed_node, order, text) if fixed_node is not None else TermList(True, ())
     random = tuple(term for bar in bars for term in _random_terms(bar, text))
     return Formula(text, tree.left, fixed, random, tree)
+
+
+def expand_double_bars(node):
+    """The tree with each ``(e || g)`` written out as lme4 rewrites it: ``((1 | g) + (0 + x | g))``."""
+    if isinstance(node, Paren) and isinstance(node.inner, BinOp) and node.inner.op == "||":
+        expr, group = node.inner.left, node.inner.right
+        terms = _term_list(expr, _variable_order(expr), deparse(node))
+        pieces = ([Number(1)] if terms.intercept else []) + [
+            BinOp("+", Number(0), _product(term)) for term in terms.terms
+        ]
+        bars = [Paren(BinOp("|", piece, group)) for piece in pieces]
+        total = bars[0]
+        for bar in bars[1:]:
+            total = BinOp("+", total, bar)
+        return Paren(total)
+    if isinstance(node, BinOp):
+        return BinOp(node.op, expand_double_bars(node.left), expand_double_bars(node.right))
+    return node
+
+
+def _product(term: tuple):
+    node = term[0]
+    for variable in term[1:]:
+        node = BinOp(":", node, variable)
+    return node
 
 
 def _contains_tilde(node) -> bool:
@@ -399,32 +426,41 @@ def _combine(node, text: str):
 
 
 def _random_terms(bar: BinOp, text: str) -> list[RandomTerm]:
+    """lme4's expansion: ``||`` splits expr first, then each piece is crossed with the nested groups."""
     expr = _term_list(bar.left, _variable_order(bar.left), text)
     groups = _grouping_factors(bar.right, text)
     if bar.op == "|":
         pieces = [expr]
     else:
         pieces = ([TermList(True, ())] if expr.intercept else []) + [TermList(False, (t,)) for t in expr.terms]
-    return [RandomTerm(piece, group) for group in groups for piece in pieces]
+    return [RandomTerm(piece, parts, deparse(node)) for piece in pieces for parts, node in groups]
 
 
 def _grouping_factors(node, text: str) -> list[tuple]:
-    """``g`` -> [(g,)]; ``a:b`` -> [(a, b)]; ``a/b`` -> [(a,), (b, a)], lme4's nesting."""
+    """(variable expressions, node naming it) per grouping factor, in lme4's order.
+
+    ``g`` -> g; ``a:b`` -> a:b; ``a/b`` -> b:a, a; ``a/b/c`` -> c:(b:a), b:a, a.
+    """
     if isinstance(node, Paren):
         return _grouping_factors(node.inner, text)
     if isinstance(node, BinOp) and node.op == ":":
-        return [tuple(_interaction_parts(node, text))]
+        return [(tuple(_interaction_parts(node, text)), node)]
     if isinstance(node, BinOp) and node.op == "/":
         outer = _grouping_factors(node.left, text)
+        widest_parts, widest = outer[0]
         inner = _grouping_factors(node.right, text)
-        widest = outer[-1]
-        return outer + [g + widest for g in inner]
+        return [(parts + widest_parts, _nest(within, widest)) for parts, within in inner] + outer
     if isinstance(node, (Name, Call)):
-        return [(node,)]
+        return [((node,), node)]
     raise FormulaError(
         f"malformed formula {text!r}: the grouping factor '{deparse(node)}' must be a column, "
         "an interaction such as a:b, or a nesting such as a/b"
     )
+
+
+def _nest(inner, outer) -> BinOp:
+    """``inner`` within ``outer`` as lme4 writes it: b:a, c:(b:a)."""
+    return BinOp(":", inner, Paren(outer) if isinstance(outer, BinOp) else outer)
 
 
 def _interaction_parts(node, text: str) -> list:

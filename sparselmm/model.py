@@ -14,6 +14,7 @@ from .pls import PLSSolution, solve_pls
 from .solvers import CholmodSolver, Solver
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
+EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
 
 
 class LinearMixedModel:
@@ -84,18 +85,37 @@ class LinearMixedModel:
         problem = self.problem(REML, log)
         if start is not None:
             problem.x0 = self._checked_start(start)
-        result = (optimizer or BobyqaOptimizer()).minimize(problem)
+        optimizer = optimizer or BobyqaOptimizer()
+        result = optimizer.minimize(problem)
+        if self._descends_from_edge(result.x, REML):
+            problem.x0 = result.x
+            result = optimizer.minimize(problem)
         theta = self._snap_to_boundary(result.x, result.fun, REML)
         return LmerResult(self, self.solve(theta), REML, result, log, time.perf_counter() - started)
 
+    def _descends_from_edge(self, theta: np.ndarray, REML: bool) -> bool:
+        """lme4's restart_edge: does a small step off a bound reduce the objective?"""
+        at_bound = np.flatnonzero(theta == self.covariance.lower)
+        if len(at_bound) == 0:
+            return False
+        base = self.objective(theta, REML)
+        for i in at_bound:
+            moved = theta.copy()
+            moved[i] += EDGE_STEP
+            if self.objective(moved, REML) < base:
+                return True
+        return False
+
     def _snap_to_boundary(self, theta: np.ndarray, value: float, REML: bool) -> np.ndarray:
-        """lme4's check.boundary: move near-zero diagonal entries to 0 when that is no worse."""
+        """lme4's check.boundary: move each near-zero bounded entry onto its bound if that lowers the objective."""
         lower = self.covariance.lower
-        near = (theta - lower > 0) & (theta - lower < BOUNDARY_TOL)
-        if not near.any():
-            return theta
-        snapped = np.where(near, lower, theta)
-        return snapped if self.objective(snapped, REML) <= value else theta
+        snapped = theta.copy()
+        for i in np.flatnonzero((theta - lower > 0) & (theta - lower < BOUNDARY_TOL)):
+            trial = snapped.copy()
+            trial[i] = lower[i]
+            if self.objective(trial, REML) < value:
+                snapped[i] = lower[i]
+        return snapped
 
     def _checked_start(self, start) -> np.ndarray:
         start = np.asarray(start, dtype=float)

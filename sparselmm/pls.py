@@ -36,6 +36,7 @@ class PLSSolution:
     beta: np.ndarray  # (p,)
     r2: float
     nobs: int
+    beta_ols: np.ndarray  # (p,) the part of beta removed from y with the cross-products
 
     @property
     def logdet_RX(self) -> float:
@@ -63,7 +64,7 @@ class PLSSolution:
 
     def u(self, solver) -> np.ndarray:
         """The spherical random effects u (q,): P' L^-T (cu - RZX beta)."""
-        return solver.solve_Lt(self.cu - self.RZX @ self.beta)
+        return solver.solve_Lt(self.cu - self.RZX @ (self.beta - self.beta_ols))
 
 
 def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
@@ -75,9 +76,11 @@ def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
     RZX = solver.solve_L(np.asarray(Lt @ crossprods.ZtX)).reshape(len(cu), -1)
     RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
     cbeta = la.solve_triangular(RX, crossprods.Xty - RZX.T @ cu, trans="T")
-    beta = la.solve_triangular(RX, cbeta)
-    r2 = crossprods.yty - cu @ cu - cbeta @ cbeta
-    return PLSSolution(np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta, max(r2, 0.0), crossprods.nobs)
+    beta = la.solve_triangular(RX, cbeta) + crossprods.beta_ols
+    r2 = max(crossprods.yty - cu @ cu - cbeta @ cbeta, 0.0)
+    return PLSSolution(
+        np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta, r2, crossprods.nobs, crossprods.beta_ols
+    )
 
 
 def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .design import rank_deficiency_message
 from .pls import PLSSolution
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular(tol)
@@ -143,6 +144,12 @@ class LmerResult:
         """lme4's isSingular: a template diagonal entry of theta below 1e-4."""
         on_diagonal = self.model.covariance.lower == 0.0
         return bool(np.any(self.theta[on_diagonal] < SINGULAR_TOL))
+
+    @property
+    def messages(self) -> list[str]:
+        """lme4's fit messages (its ``fitMsgs``), printed at the end of the summary."""
+        dropped = len(self.design.dropped_columns)
+        return [rank_deficiency_message(dropped)] if dropped else []
 
     def summary(self):
         """lmer's summary as text (print it, or let the REPL show it)."""

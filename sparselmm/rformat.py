@@ -34,7 +34,7 @@ def _scientific(x: float, digits: int) -> tuple[int, int, bool]:
 
 def format_numbers(values, digits: int = 7, nsmall: int = 0) -> list[str]:
     """R's ``format(x, digits, nsmall)`` of a numeric vector: strings of one common width."""
-    values = [float(v) for v in np.ravel(values)]
+    values = [float(v) + 0.0 for v in np.ravel(values)]  # + 0.0: R prints a negative zero as 0
     finite = [v for v in values if math.isfinite(v)]
     neg = any(v < 0 for v in finite)
     rgt, mxsl, mxns, mxe, mne = 0, 1, 1, -400, 400
@@ -73,15 +73,12 @@ def _special(v: float) -> str:
     return "NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf")
 
 
-def r_round(x, digits: int = 0):
-    """R's round(): half to even on the decimal representation, as numpy does."""
-    return np.round(np.asarray(x, dtype=float), digits)
-
-
 def zapsmall(x, digits: int):
+    """R 4.2's zapsmall: round to ``digits - log10(max |x|)`` decimals, R rounding that count to an integer."""
     x = np.asarray(x, dtype=float)
     mx = np.max(np.abs(x)) if x.size else 0.0
-    return np.round(x, max(0, digits - math.ceil(math.log10(mx))) if mx > 0 else digits)
+    decimals = max(0.0, digits - math.log10(mx)) if mx > 0 else digits
+    return np.round(x, int(math.floor(decimals + 0.5)))
 
 
 def named_vector(names, texts) -> str:

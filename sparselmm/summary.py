@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formula import deparse
+from .formula import deparse, expand_double_bars
 from .rformat import abbreviate, format_numbers, matrix, named_vector, zapsmall
 
 DIGITS = 4  # print.summary.merMod: max(3, getOption("digits") - 3)
@@ -25,15 +25,16 @@ class Summary:
 
 def _sections(fit) -> list[str]:
     lines = [_title(fit), f"Formula: {_formula_text(fit)}"]
-    if fit.n_dropped:
-        lines.append(f"   ({fit.n_dropped} observation{'s' if fit.n_dropped > 1 else ''} deleted due to missingness)")
     lines += [""] + _criterion(fit) + [""]
     lines += _residuals(fit) + [""]
     lines += _random_effects(fit)
     lines += ["", "Fixed effects:"] + _fixed_effects(fit)
     lines += _correlation(fit)
+    if fit.messages:
+        lines += ["fit warnings:"] + list(fit.messages)
     if fit.singular:
-        lines += ["boundary (singular) fit: see help('isSingular')"]
+        code = f"optimizer ({fit.optimization.optimizer}) convergence code: 0 (OK)"
+        lines += [code, "boundary (singular) fit: see help('isSingular')", ""]
     return lines
 
 
@@ -44,7 +45,7 @@ def _title(fit) -> str:
 
 def _formula_text(fit) -> str:
     formula = fit.design.formula
-    return deparse(formula.tree) if formula.tree is not None else formula.text
+    return deparse(expand_double_bars(formula.tree)) if formula.tree is not None else formula.text
 
 
 def _criterion(fit) -> list[str]:

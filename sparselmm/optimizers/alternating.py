@@ -28,7 +28,7 @@ class AlternatingOptimizer(Optimizer):
     def __init__(self, tol: float = 1e-7, max_iter: int = 500, inner: Optimizer | None = None, callback=None):
         self.tol = tol
         self.max_iter = max_iter
-        self.inner = inner or BobyqaOptimizer(xtol_abs=1e-10, ftol_abs=1e-12)
+        self.inner = inner or BobyqaOptimizer(xtol_abs=1e-10, ftol_abs=1e-12, xtol_rel=0.0)
         self.callback = callback
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:

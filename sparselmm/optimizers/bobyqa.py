@@ -1,8 +1,10 @@
 """The default optimizer: BOBYQA, the bounded derivative-free method lme4 uses by default.
 
-lme4's ``nloptwrap`` runs NLopt's BOBYQA with xtol_abs = ftol_abs = 1e-8 and at
-most 100,000 evaluations; we call the same NLopt routine with the same settings,
-so fits follow lme4's path to its optimum.
+lme4's ``nloptwrap`` runs NLopt's BOBYQA through nloptr with xtol_abs =
+ftol_abs = 1e-8, at most 100,000 evaluations, and nloptr's default xtol_rel =
+1e-4. We call the same NLopt routine with the same settings, so a fit follows
+lme4's path and stops where lme4 stops, to the digits lme4 prints. Set
+``xtol_rel=0`` to polish the optimum further.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ class BobyqaOptimizer(Optimizer):
 
     name = "bobyqa"
 
-    def __init__(self, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8, maxeval: int = 100_000):
+    def __init__(self, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8, xtol_rel: float = 1e-4, maxeval: int = 100_000):
         self.xtol_abs = xtol_abs
+        self.xtol_rel = xtol_rel
         self.ftol_abs = ftol_abs
         self.maxeval = maxeval
 
@@ -45,6 +48,7 @@ class BobyqaOptimizer(Optimizer):
         opt.set_upper_bounds(np.asarray(problem.upper, dtype=float))
         opt.set_xtol_abs(self.xtol_abs)
         opt.set_ftol_abs(self.ftol_abs)
+        opt.set_xtol_rel(self.xtol_rel)
         opt.set_maxeval(self.maxeval)
         x = opt.optimize(np.asarray(problem.x0, dtype=float))
         code = opt.last_optimize_result()
