@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import DataError
 from .formula import TermList, deparse
 from .frame import Categorical
 
@@ -45,6 +46,11 @@ def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarra
 
 
 def _factor_columns(key: str, factor: Categorical, full: bool) -> tuple[list, list]:
+    if len(factor.levels) < 2:  # R: "contrasts can be applied only to factors with 2 or more levels"
+        raise DataError(
+            f"the factor '{key}' has a single level ({factor.levels[0]!r}) in the rows used; "
+            "a factor needs at least 2 levels: drop it from the formula"
+        )
     start = 0 if full else 1
     columns = [(factor.codes == j).astype(float) for j in range(start, len(factor.levels))]
     return columns, [key + level for level in factor.levels[start:]]

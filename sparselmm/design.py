@@ -83,12 +83,13 @@ class Design:
 
 def build_design(formula, data) -> Design:
     """Parse, evaluate on ``data`` and check a model, as lme4's ``lFormula`` does."""
-    formula = parse_formula(formula) if isinstance(formula, str) else formula
+    formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     frame = model_frame(formula, data)
-    X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
-    X, names, dropped = drop_aliased_columns(X, names)
     terms = sorted((_re_term(t, frame) for t in formula.random), key=lambda t: -t.m)
     _check_terms(terms, frame.nobs)
+    X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
+    X, names, dropped = drop_aliased_columns(X, names)
+    _check_fixed(names, frame.nobs)
     return Design(formula, frame.response, X, tuple(names), tuple(dropped), tuple(terms), frame)
 
 
@@ -114,6 +115,16 @@ def _interaction(factors: list) -> Categorical:
             parts.append(factor.levels[code])
         labels.append(":".join(reversed(parts)))
     return Categorical(codes.astype(np.int64), tuple(labels))
+
+
+def _check_fixed(names: list, nobs: int) -> None:
+    """At least one observation must be left for the residual once X is fitted."""
+    if len(names) >= nobs:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise DataError(
+            f"{nobs} observations cannot estimate {len(names)} fixed effects ({shown}) and a residual "
+            "variance; use fewer fixed-effect terms or more data"
+        )
 
 
 def _check_terms(terms: list, nobs: int) -> None:

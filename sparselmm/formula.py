@@ -126,6 +126,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
+            pos = len(text) - len(text[pos:].lstrip())
             raise FormulaError(
                 f"cannot read the formula {text!r} at position {pos}: {text[pos:pos + 10]!r}. "
                 "Quote unusual column names with backticks, e.g. `my column`."
@@ -280,6 +281,8 @@ def parse_formula(text: str) -> Formula:
     """Parse an lme4 model formula such as ``"y ~ x + (1 + x | g)"``."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("the formula must be a non-empty string such as 'y ~ x + (1 | g)'")
+    if text.lstrip().startswith("~"):
+        raise FormulaError(f"the formula {text!r} has no response: write it before '~', as in 'y ~ x + (1 | g)'")
     tree = _Parser(text).parse()
     if not (isinstance(tree, BinOp) and tree.op == "~"):
         raise FormulaError(f"malformed formula {text!r}: it needs a response, '~' and terms, as in 'y ~ x + (1 | g)'")

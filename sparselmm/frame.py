@@ -156,15 +156,20 @@ def _numeric_operand(node, data: pd.DataFrame):
 
 
 def _is_categorical(values) -> bool:
+    """Factors are categories, booleans and text; an object column holding only numbers is numeric."""
     if np.isscalar(values):
         return False
     dtype = getattr(values, "dtype", np.asarray(values).dtype)
+    if pd.api.types.is_object_dtype(dtype):
+        return pd.api.types.infer_dtype(values, skipna=True) not in _NUMERIC_OBJECTS
     return (
         isinstance(dtype, pd.CategoricalDtype)
         or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
         or pd.api.types.is_string_dtype(dtype)
     )
+
+
+_NUMERIC_OBJECTS = {"integer", "floating", "mixed-integer-float", "decimal"}
 
 
 def _as_float(key: str, values) -> np.ndarray:

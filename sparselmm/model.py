@@ -53,6 +53,22 @@ class LinearMixedModel:
         """The profiled REML criterion (or ML deviance) at ``theta``."""
         return self.solve(theta).objective(REML)
 
+    def start(self) -> np.ndarray:
+        """lme4's starting theta.
+
+        With only scalar random intercepts, one term per grouping factor, lme4 starts
+        from a moment estimate: the variance of each factor's group means relative to
+        what remains of var(y). Otherwise, and when that remainder is not positive,
+        every template starts as the identity.
+        """
+        terms, y = self.design.terms, self.design.y
+        theta0 = self.covariance.theta0
+        if any(t.columns != ("(Intercept)",) for t in terms) or len({t.group for t in terms}) < len(terms):
+            return theta0
+        between = np.array([np.var(_group_means(y, t.codes, t.m), ddof=1) for t in terms])
+        within = np.var(y, ddof=1) - between.sum()
+        return np.sqrt(between / within) if within > 0 else theta0
+
     def problem(self, REML: bool, log: list | None = None) -> OptimizationProblem:
         """The optimisation problem over theta; ``log`` collects (theta, objective) per evaluation."""
 
@@ -68,7 +84,7 @@ class LinearMixedModel:
 
         return OptimizationProblem(
             objective=objective,
-            x0=self.covariance.theta0,
+            x0=self.start(),
             lower=self.covariance.lower,
             upper=self.covariance.upper,
             beta_given_theta=lambda theta: self.solve(theta).beta,
@@ -125,3 +141,10 @@ class LinearMixedModel:
                 f"({', '.join(self.covariance.names)})"
             )
         return start
+
+
+def _group_means(y: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
+    """Each row's group mean (R's ave(y, g)), shape (n,)."""
+    sums = np.bincount(codes, weights=y, minlength=levels)
+    counts = np.bincount(codes, minlength=levels)
+    return (sums / counts)[codes]

@@ -1,0 +1,44 @@
+"""LinearMixedModel: lme4's start, bounds handling and the fit log."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reference
+from sparselmm import LinearMixedModel
+
+
+def test_start_is_lme4s_moment_estimate_for_random_intercepts():
+    """lme4's mkLmerDevfun starts the toy model at theta = 1.846526 (R: environment(devfun)$pp$theta)."""
+    model = LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml"))
+    assert model.start() == pytest.approx([1.846526], abs=5e-7)
+
+
+def test_start_is_the_identity_with_random_slopes():
+    model = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", reference.data("sleepstudy_reml"))
+    np.testing.assert_array_equal(model.start(), [1.0, 0.0, 1.0])
+
+
+def test_bounds_hold_diagonal_entries_nonnegative():
+    model = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", reference.data("sleepstudy_reml"))
+    np.testing.assert_array_equal(model.covariance.lower, [0.0, -np.inf, 0.0])
+
+
+def test_singular_fit_lands_exactly_on_the_bound():
+    fit = LinearMixedModel.from_formula("Yield ~ 1 + (1 | Batch)", reference.data("dyestuff2_reml")).fit()
+    assert fit.theta[0] == 0.0 and fit.singular
+
+
+def test_fit_log_records_every_evaluation():
+    fit = LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml")).fit(REML=False)
+    log = fit.fit_log
+    assert list(log.columns) == ["subject.(Intercept)", "objective"]
+    assert len(log) >= fit.optimization.nfev
+    assert log["objective"].min() == pytest.approx(fit.objective, rel=1e-12)
+
+
+def test_start_argument_is_checked():
+    model = LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml"))
+    with pytest.raises(ValueError, match="start must be a theta of length 1"):
+        model.fit(start=[1.0, 2.0])
+    assert model.fit(REML=False, start=[0.5]).objective == pytest.approx(reference.load_case("toy_ml")["objective"], rel=1e-8)
