@@ -51,23 +51,39 @@ class CrossProducts:
 
 
 class SystemMatrix:
-    """A(theta) = Lambda' Z'Z Lambda + I on one fixed sparse pattern.
+    """A(theta) = Lambda' Z'Z Lambda + I, lower triangle, on one fixed sparse pattern.
 
     scipy.sparse products drop entries that happen to be zero (all of them at
-    theta = 0), so the product is scattered into a pattern fixed once: the
-    structural pattern of |Lambda|' |Z'Z| |Lambda| + I. CHOLMOD's symbolic
-    analysis of that pattern then stays valid for every theta.
+    theta = 0), so A's values are written into a pattern fixed once: the lower
+    triangle of the structural pattern of |Lambda|' |Z'Z| |Lambda| + I. CHOLMOD
+    reads only the lower triangle, and its symbolic analysis of the pattern stays
+    valid for every theta.
+
+    When every term is scalar, Lambda is diagonal and A_ij = l_i (Z'Z)_ij l_j +
+    delta_ij: the values are one vectorised product over the pattern. Otherwise
+    Lambda' Z'Z Lambda is multiplied out and scattered into the pattern.
     """
 
-    def __init__(self, ZtZ: sp.csc_matrix, lambda_pattern: sp.csc_matrix):
+    def __init__(self, ZtZ: sp.csc_matrix, lambda_pattern: sp.csc_matrix, diagonal_lambda: bool):
         self.ZtZ = ZtZ
         ones = abs(lambda_pattern).astype(bool).astype(float)
         positive = abs(ZtZ) + abs(ZtZ).astype(bool)  # strictly positive on ZtZ's pattern: no cancellation
-        pattern = (ones.T @ positive @ ones + sp.identity(ZtZ.shape[0])).tocsc()
+        pattern = sp.tril(ones.T @ positive @ ones + sp.identity(ZtZ.shape[0])).tocsc()
         pattern.sort_indices()
         self._pattern = pattern
         self._keys = self._position_keys(pattern)
         self._diagonal = np.searchsorted(self._keys, self._keys_of_diagonal(pattern.shape[0]))
+        self._rows = pattern.indices.astype(np.int64)
+        self._cols = self._keys // pattern.shape[0]
+        self._ztz_values = self._on_pattern(sp.tril(ZtZ).tocsc()) if diagonal_lambda else None
+
+    def _on_pattern(self, matrix: sp.csc_matrix) -> np.ndarray:
+        """The values of ``matrix`` (a sub-pattern of A's, lower triangle) laid out on A's pattern."""
+        matrix = matrix.tocsc()
+        matrix.sort_indices()
+        values = np.zeros(len(self._keys))
+        values[np.searchsorted(self._keys, self._position_keys(matrix))] = matrix.data
+        return values
 
     @staticmethod
     def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
@@ -81,14 +97,16 @@ class SystemMatrix:
 
     @property
     def pattern(self) -> sp.csc_matrix:
+        """A's structure (lower triangle, CSC, sorted indices)."""
         return self._pattern
 
     def assemble(self, Lambda: sp.csc_matrix) -> sp.csc_matrix:
-        """A for this Lambda, on the fixed pattern (q, q)."""
-        product = (Lambda.T @ self.ZtZ @ Lambda).tocsc()
-        product.sort_indices()
+        """The lower triangle of A for this Lambda, on the fixed pattern (q, q)."""
         A = self._pattern.copy()
-        A.data[:] = 0.0
-        A.data[np.searchsorted(self._keys, self._position_keys(product))] = product.data
+        if self._ztz_values is not None:
+            scale = Lambda.diagonal()
+            A.data = self._ztz_values * scale[self._rows] * scale[self._cols]
+        else:
+            A.data = self._on_pattern(sp.tril(Lambda.T @ self.ZtZ @ Lambda))
         A.data[self._diagonal] += 1.0
         return A

@@ -33,6 +33,7 @@ class ReTerm:
     levels: tuple
     codes: np.ndarray
     matrix: np.ndarray
+    source: RandomTerm | None = None  # the formula's term, to evaluate new data the same way
 
     @property
     def k(self) -> int:
@@ -96,7 +97,7 @@ def build_design(formula, data) -> Design:
 def _re_term(term: RandomTerm, frame: ModelFrame) -> ReTerm:
     matrix, columns = model_matrix(term.expr, frame.variables, frame.nobs)
     grouping = _interaction([frame.variables[deparse(g)] for g in term.group])
-    return ReTerm(term.group_name, tuple(columns), grouping.levels, grouping.codes, matrix)
+    return ReTerm(term.group_name, tuple(columns), grouping.levels, grouping.codes, matrix, term)
 
 
 def _interaction(factors: list) -> Categorical:
@@ -171,3 +172,53 @@ def rank_deficiency_message(dropped: int) -> str:
     """lme4's words for dropped aliased columns."""
     plural = "s" if dropped > 1 else ""
     return f"fixed-effect model matrix is rank deficient so dropping {dropped} column{plural} / coefficient{plural}"
+
+
+@dataclass(frozen=True)
+class NewData:
+    """New rows coded as a fitted design codes them.
+
+    ``X`` (n, p) has the fit's fixed-effects columns; ``codes`` holds, per term,
+    each row's level index (-1 for a level the fit never saw) and ``matrices``
+    the term's columns (n, k); ``rows`` are the rows used (no missing values).
+    """
+
+    X: np.ndarray
+    codes: tuple
+    matrices: tuple
+    rows: np.ndarray
+
+
+def code_new_data(design: Design, data, with_random: bool = True) -> NewData:
+    """Evaluate ``data`` with the fit's formula and factor levels (for prediction)."""
+    frame = model_frame(design.formula, data, levels=design.frame.levels(), with_response=False)
+    _refuse_unseen_levels(design.formula.fixed, frame, "fixed effects")
+    X, names = model_matrix(design.formula.fixed, frame.variables, frame.nobs)
+    X = X[:, [names.index(name) for name in design.fixef_names]]
+    codes, matrices = [], []
+    for term in design.terms if with_random else ():
+        _refuse_unseen_levels(term.source.expr, frame, f"the random-effects term for '{term.group}'")
+        matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs)[0])
+        codes.append(_codes_by_label(term, [frame.variables[deparse(g)] for g in term.source.group]))
+    return NewData(X, tuple(codes), tuple(matrices), frame.rows)
+
+
+def _refuse_unseen_levels(terms, frame: ModelFrame, where: str) -> None:
+    for variable in {deparse(v) for term in terms.terms for v in term}:
+        value = frame.variables[variable]
+        if isinstance(value, Categorical) and np.any(value.codes < 0):
+            unseen = sorted({str(i) for i in np.flatnonzero(value.codes < 0)[:3]})
+            raise DataError(
+                f"'{variable}' in the {where} has values the fit never saw (rows {', '.join(unseen)}); "
+                f"its levels are {', '.join(value.levels[:10])}"
+            )
+
+
+def _codes_by_label(term: ReTerm, factors: list) -> np.ndarray:
+    """Each row's level of ``term`` (-1 where the level or combination is new)."""
+    if len(factors) == 1:
+        return factors[0].codes
+    index = {label: i for i, label in enumerate(term.levels)}
+    known = np.all([f.codes >= 0 for f in factors], axis=0)
+    labels = [":".join(f.levels[c] for f, c in zip(factors, row)) for row in zip(*(f.codes for f in factors))]
+    return np.array([index.get(label, -1) if ok else -1 for label, ok in zip(labels, known)], dtype=np.int64)

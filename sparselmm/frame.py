@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, FormulaError
-from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse
+from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse, names_in
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,10 @@ class ModelFrame:
     def nobs(self) -> int:
         return len(self.rows)
 
+    def levels(self) -> dict:
+        """The levels of every factor, by expression: how new data must be coded to match."""
+        return {key: value.levels for key, value in self.variables.items() if isinstance(value, Categorical)}
+
 
 _MATH = {
     "log": np.log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp,
@@ -58,11 +62,18 @@ _ARITH = {
 }
 
 
-def model_frame(formula: Formula, data) -> ModelFrame:
-    """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows."""
-    _check_data(formula, data)
+def model_frame(formula: Formula, data, levels: dict | None = None, with_response: bool = True) -> ModelFrame:
+    """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows.
+
+    Without ``levels`` the factors' levels are learned from the data. With
+    ``levels`` (a fit's :meth:`ModelFrame.levels`) the data are coded as that fit
+    coded them: variables named there are factors with exactly those levels (a
+    value not among them gets code -1), all others are numeric. New data for
+    prediction need no response (``with_response=False``).
+    """
+    _check_data(formula, data, with_response)
     grouping = {deparse(g) for term in formula.random for g in term.group}
-    expressions = {deparse(formula.response): formula.response}
+    expressions = {deparse(formula.response): formula.response} if with_response else {}
     for term in formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms):
         expressions.update((deparse(v), v) for v in term)
     expressions.update((deparse(g), g) for r in formula.random for g in r.group)
@@ -79,22 +90,34 @@ def model_frame(formula: Formula, data) -> ModelFrame:
         )
     variables = {}
     for key, values in raw.items():
-        as_factor = key in grouping or _is_categorical(values)
-        variables[key] = _categorical(values, rows) if as_factor else _numeric(key, values, rows)
-    response_key = deparse(formula.response)
-    response = variables.pop(response_key)
+        if levels is not None:
+            as_factor = key in levels
+        else:
+            as_factor = key in grouping or _is_categorical(values)
+        if not as_factor:
+            variables[key] = _numeric(key, values, rows)
+        elif levels is not None:
+            variables[key] = _coded_as(values, rows, levels[key])
+        else:
+            variables[key] = _categorical(values, rows)
+    response = variables.pop(deparse(formula.response)) if with_response else None
     if isinstance(response, Categorical):
-        raise DataError(f"the response '{response_key}' is not numeric; lmer needs a numeric response")
+        raise DataError(f"the response '{deparse(formula.response)}' is not numeric; lmer needs a numeric response")
     return ModelFrame(response, variables, rows, len(data) - len(rows))
 
 
-def _check_data(formula: Formula, data) -> None:
+def _check_data(formula: Formula, data, with_response: bool = True) -> None:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0:
         raise DataError("the data frame has no rows")
     columns = list(map(str, data.columns))
+    response = set(names_in(formula.response)) - set(
+        n for t in formula.fixed.terms for v in t for n in names_in(v)
+    )
     for name in formula.columns():
+        if not with_response and name in response:
+            continue
         if name not in columns:
             close = [c for c in columns if c.lower() == name.lower()]
             hint = f" Did you mean '{close[0]}'?" if close else f" The data has columns: {', '.join(columns[:20])}."
@@ -208,6 +231,15 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     relabel = np.full(len(categories), -1, dtype=np.int64)
     relabel[used] = np.arange(len(used))
     return Categorical(relabel[codes], tuple(_label(categories[i]) for i in used))
+
+
+def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
+    """Code ``values`` by a fit's ``levels``; values the fit never saw get code -1."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    uniques_codes, uniques = pd.factorize(series.iloc[rows])
+    index = {label: i for i, label in enumerate(levels)}
+    table = np.array([index.get(_label(u), -1) for u in uniques], dtype=np.int64)
+    return Categorical(table[uniques_codes] if len(table) else np.zeros(0, dtype=np.int64), tuple(levels))
 
 
 def _sorted_levels(series: pd.Series) -> list:

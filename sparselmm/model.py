@@ -28,7 +28,8 @@ class LinearMixedModel:
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
         self.crossprods = CrossProducts.from_arrays(design.Z, design.X, design.y)
-        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern)
+        diagonal = all(t.k == 1 for t in design.terms)
+        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern, diagonal)
         self._solver = None
 
     @classmethod

@@ -7,6 +7,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from . import postfit
+from . import predict as _predict
 from .design import rank_deficiency_message
 from .pls import PLSSolution
 
@@ -32,6 +34,7 @@ class LmerResult:
             [np.append(theta, value) for theta, value in fit_log], columns=model.covariance.names + ["objective"]
         )
         self.fit_seconds = seconds
+        self.u = solution.u(model._solver)  # now, while the solver holds this theta's factor
 
     # ----------------------------------------------------------- estimates
     @property
@@ -64,11 +67,6 @@ class LmerResult:
     @property
     def varcorr(self) -> pd.DataFrame:
         return self.model.covariance.varcorr(self.theta, self.sigma)
-
-    @cached_property
-    def u(self) -> np.ndarray:
-        """Spherical random effects (q,)."""
-        return self.solution.u(self.model._solver)
 
     @cached_property
     def b(self) -> np.ndarray:
@@ -150,6 +148,46 @@ class LmerResult:
         """lme4's fit messages (its ``fitMsgs``), printed at the end of the summary."""
         dropped = len(self.design.dropped_columns)
         return [rank_deficiency_message(dropped)] if dropped else []
+
+    # ----------------------------------------------------------- after the fit
+    @cached_property
+    def _inverse(self):
+        return postfit.schur_inverse(self)
+
+    @cached_property
+    def condvar(self) -> dict:
+        """Conditional covariances of the random effects, per term (VarCorr's labels): (levels, k, k)."""
+        return postfit.conditional_covariances(self, self._inverse)
+
+    def ranef_table(self) -> pd.DataFrame:
+        """lme4's ``as.data.frame(ranef(fit, condVar = TRUE))``: grpvar, term, grp, condval, condsd."""
+        return postfit.ranef_table(self, self.condvar)
+
+    def hat_trace(self) -> float:
+        """Trace of the hat matrix H (fitted = H y): lme4's ``sum(hatvalues(fit))``, computed exactly."""
+        return postfit.hat_trace(self, self._inverse)
+
+    def hatvalues(self) -> np.ndarray:
+        """Leverage of every row used (the diagonal of H), shape (nobs,)."""
+        return postfit.hatvalues(self, self._inverse)
+
+    def effective_df(self) -> pd.Series:
+        """The seed's split of tr(H): fixed = tr(P_x) = p, random = tr(P_z), residual = n - tr(H)."""
+        trace = self.hat_trace()
+        p = len(self.solution.beta)
+        return pd.Series({"fixed": float(p), "random": trace - p, "residual": self.nobs - trace}, name="df")
+
+    def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
+        """lme4's predict: conditional means (re_form None), population means ("~0") or some terms' ("~(1|g)").
+
+        Without ``newdata`` the rows fitted; rows of ``newdata`` with a missing value give NaN.
+        Levels unseen in the fit raise a DataError unless ``allow_new_levels`` (their effects are 0).
+        """
+        return _predict.predict(self, newdata, re_form, allow_new_levels)
+
+    def simulate(self, nsim: int = 1, seed=None) -> pd.DataFrame:
+        """Responses drawn from the fitted model, new random effects each time (lme4's simulate)."""
+        return _predict.simulate(self, nsim, seed)
 
     def summary(self):
         """lmer's summary as text (print it, or let the REPL show it)."""

@@ -1,0 +1,110 @@
+"""Selected entries of A^-1 without forming A^-1: its diagonal blocks, trace and quadratic forms.
+
+A = Lambda' Z'Z Lambda + I splits at the first random-effects term:
+
+    A = [A11 A12]     A11 is block diagonal (each row of the data has one level of
+        [A21 A22]     the first term, so its k x k blocks never meet), A22 covers
+                      the remaining terms: q2 = q - k*m1 columns.
+
+With W = A11^-1 A12 and the Schur complement S = A22 - A21 W (q2 x q2),
+
+    A^-1 = [A11^-1 + W S^-1 W'   -W S^-1]
+           [-S^-1 W'              S^-1  ]
+
+S is dense by nature: it is the trailing block that a sparse Cholesky of A
+fills in too (for crossed factors, the smaller factor's levels), so its inverse
+costs what one factorization costs. Everything else is sparse work over the
+rows of W, done in batches: no q x q or n x q dense array is formed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from .errors import SparseLMMError
+
+MAX_DENSE = 12_000  # columns of S kept dense (12,000^2 doubles = 1.15 GB)
+BATCH = 4_096  # rows of W per dense batch
+
+
+class SchurInverse:
+    """The parts of A^-1 the post-fit quantities need, from the two-block split."""
+
+    def __init__(self, A: sp.spmatrix, k1: int, m1: int):
+        A = sp.csr_matrix(A)
+        self.q1, self.k1, self.m1 = k1 * m1, k1, m1
+        self.q2 = A.shape[0] - self.q1
+        if self.q2 > MAX_DENSE:
+            raise SparseLMMError(
+                f"the random effects after the first term have {self.q2} columns; their block of A^-1 "
+                f"(dense by nature) is limited to {MAX_DENSE}. Put the term with most levels first in "
+                "the data's structure, or compute this quantity on a subset"
+            )
+        self.A11_inv = np.linalg.inv(_diagonal_blocks(A[: self.q1, : self.q1], k1))  # (m1, k1, k1)
+        A12 = A[: self.q1, self.q1:]
+        self.W = (_block_diagonal(self.A11_inv) @ A12).tocsr()  # (q1, q2), pattern of A12
+        schur = A[self.q1:, self.q1:].toarray() - (A12.T @ self.W).toarray()  # dense by nature (q2, q2)
+        self.S_inv = _spd_inverse(schur)
+
+    def first_term_blocks(self) -> np.ndarray:
+        """Diagonal k1 x k1 blocks of A^-1 for the first term's levels, shape (m1, k1, k1)."""
+        blocks = self.A11_inv.copy()
+        if self.q2 == 0:
+            return blocks
+        step = max(BATCH // self.k1, 1)
+        for start in range(0, self.m1, step):
+            stop = min(start + step, self.m1)
+            rows = slice(start * self.k1, stop * self.k1)
+            W_rows = self.W[rows].toarray().reshape(stop - start, self.k1, self.q2)
+            G = (self.W[rows] @ self.S_inv).reshape(stop - start, self.k1, self.q2)
+            blocks[start:stop] += np.einsum("lai,lbi->lab", G, W_rows)
+        return blocks
+
+    def later_blocks(self, offset: int, k: int, m: int) -> np.ndarray:
+        """Diagonal k x k blocks of A^-1 for a later term whose columns start at ``offset``, (m, k, k)."""
+        index = offset - self.q1 + np.arange(m)[:, None] * k + np.arange(k)
+        return self.S_inv[index[:, :, None], index[:, None, :]]
+
+    def trace(self) -> float:
+        """tr(A^-1)."""
+        first = float(np.trace(self.first_term_blocks(), axis1=1, axis2=2).sum())
+        return first + float(np.trace(self.S_inv))
+
+    def quadratic_forms(self, V: sp.spmatrix) -> np.ndarray:
+        """v_i' A^-1 v_i for each row v_i of V (n, q), in batches of rows."""
+        V = sp.csr_matrix(V)
+        V1, V2 = V[:, : self.q1], V[:, self.q1:]
+        first = np.asarray(V1.multiply(V1 @ _block_diagonal(self.A11_inv)).sum(axis=1)).ravel()
+        if self.q2 == 0:
+            return first
+        Y = (V1 @ self.W - V2).tocsr()  # (n, q2): the part of v_i that reaches the dense block
+        second = np.empty(V.shape[0])
+        for start in range(0, V.shape[0], BATCH):
+            block = Y[start:start + BATCH]
+            second[start:start + BATCH] = np.asarray(block.multiply(block @ self.S_inv).sum(axis=1)).ravel()
+        return first + second
+
+
+def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
+    """The k x k diagonal blocks of a block-diagonal sparse matrix, shape (m, k, k)."""
+    m = A11.shape[0] // k
+    coo = sp.coo_matrix(A11)
+    blocks = np.zeros((m, k, k))
+    np.add.at(blocks, (coo.row // k, coo.row % k, coo.col % k), coo.data)
+    return blocks
+
+
+def _block_diagonal(blocks: np.ndarray) -> sp.csr_matrix:
+    """The sparse block-diagonal matrix of ``blocks`` (m, k, k), shape (m*k, m*k)."""
+    m, k, _ = blocks.shape
+    level, a, b = np.meshgrid(np.arange(m), np.arange(k), np.arange(k), indexing="ij")
+    return sp.csr_matrix((blocks.ravel(), ((level * k + a).ravel(), (level * k + b).ravel())), shape=(m * k, m * k))
+
+
+def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
+    if matrix.size == 0:
+        return matrix
+    factor = la.cho_factor(matrix, lower=True)
+    return la.cho_solve(factor, np.eye(matrix.shape[0]))

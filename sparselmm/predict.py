@@ -1,0 +1,83 @@
+"""Predictions for new data and simulated responses, as lme4's ``predict`` and ``simulate``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .design import code_new_data
+from .errors import DataError, FormulaError
+from .formula import parse_formula
+
+POPULATION = {"~0", "~ 0", "NA"}
+
+
+def included_groups(fit, re_form) -> set:
+    """The terms' grouping factors a prediction includes: all (None), none ("~0"), or those named."""
+    groups = {t.group for t in fit.design.terms}
+    if re_form is None:
+        return groups
+    if isinstance(re_form, str) and re_form.strip() in POPULATION:
+        return set()
+    try:
+        named = {t.group_name for t in parse_formula("y " + re_form.strip()).random}
+    except (FormulaError, AttributeError) as error:
+        raise FormulaError(f"re_form must be None, '~0' or random terms such as '~(1 | g)'; got {re_form!r}") from error
+    unknown = named - groups
+    if unknown:
+        raise FormulaError(f"re_form names {', '.join(sorted(unknown))}, which the model does not have")
+    return named
+
+
+def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
+    """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
+    groups = included_groups(fit, re_form)
+    if newdata is None:
+        population = fit.design.X @ fit.solution.beta
+        return population + _random_part(fit, groups, fit.design.X.shape[0], [t.codes for t in fit.design.terms],
+                                         [t.matrix for t in fit.design.terms])
+    coded = code_new_data(fit.design, newdata, with_random=bool(groups))
+    if groups and not allow_new_levels:
+        _refuse_new_levels(fit, coded, groups, newdata)
+    values = coded.X @ fit.solution.beta
+    if groups:
+        values = values + _random_part(fit, groups, len(values), coded.codes, coded.matrices)
+    out = np.full(len(newdata), np.nan)
+    out[coded.rows] = values
+    return out
+
+
+def _random_part(fit, groups: set, n: int, codes, matrices) -> np.ndarray:
+    """sum over included terms of each row's term columns times its level's b; new levels add 0."""
+    total, offset = np.zeros(n), 0
+    for term, level, matrix in zip(fit.design.terms, codes, matrices):
+        if term.group in groups:
+            b = fit.b[offset:offset + term.q].reshape(term.m, term.k)
+            known = level >= 0
+            total[known] += np.sum(matrix[known] * b[level[known]], axis=1)
+        offset += term.q
+    return total
+
+
+def _refuse_new_levels(fit, coded, groups: set, newdata) -> None:
+    for term, level in zip(fit.design.terms, coded.codes):
+        if term.group in groups and np.any(level < 0):
+            rows = coded.rows[np.flatnonzero(level < 0)[:3]]
+            raise DataError(
+                f"new levels of '{term.group}' in newdata (rows {', '.join(map(str, rows))}); pass "
+                "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
+            )
+
+
+def simulate(fit, nsim: int = 1, seed=None) -> pd.DataFrame:
+    """Responses drawn from the fitted model with new random effects, (n, nsim) columns sim_1.. (lme4's)."""
+    if not isinstance(nsim, (int, np.integer)) or nsim < 1:
+        raise ValueError(f"nsim must be a positive integer, not {nsim!r}")
+    rng = np.random.default_rng(seed)
+    q, n = fit.b.shape[0], fit.nobs
+    ZLambda = fit.design.Z @ fit.model.covariance.lambda_matrix(fit.theta)
+    mean = fit.design.X @ fit.solution.beta
+    u = rng.standard_normal((q, nsim)) * fit.sigma
+    noise = rng.standard_normal((n, nsim)) * fit.sigma
+    draws = mean[:, None] + ZLambda @ u + noise
+    return pd.DataFrame(draws, columns=[f"sim_{i + 1}" for i in range(nsim)])
