@@ -82,6 +82,48 @@ def compare(fit: slmm.LmerResult) -> None:
         print(f"{name:16s} {a:>14s} {b:>14s}  {'same' if a == b else 'DIFFERENT'}")
 
 
+def seed_dense(fit: slmm.LmerResult) -> dict:
+    """The seed's closing computations, line by line, with dense 5 x 5 matrices."""
+    X = fit.design.X
+    y = fit.design.y
+    Z = fit.design.Z.toarray()
+    n = len(y)
+    sigma_u, sigma_e = fit.varcorr["sdcor"][0], fit.sigma
+    V = sigma_u**2 * Z @ Z.T + sigma_e**2 * np.eye(n)
+    V_inv = np.linalg.inv(V)
+    R = Z.T @ Z + (sigma_e**2 / sigma_u**2) * np.eye(Z.shape[1])
+    Q_x = np.linalg.solve(X.T @ V_inv @ X, X.T @ V_inv)
+    Q_z = np.linalg.solve(R, Z.T @ (np.eye(n) - X @ Q_x))
+    P_x, P_z = X @ Q_x, Z @ Q_z
+    P = P_x + P_z
+    return {
+        "BLUPs": Q_z @ y,
+        "df fixed": np.trace(P_x),
+        "df random": np.trace(P_z),
+        "df residual": n - np.trace(P),
+        "vcov": np.linalg.inv(X.T @ V_inv @ X),
+    }
+
+
+def seed_quantities(fit: slmm.LmerResult) -> None:
+    """BLUPs, effective degrees of freedom and vcov from the sparse factor, beside the seed's dense ones."""
+    dense = seed_dense(fit)
+    df = fit.effective_df()
+    rows = [
+        ("BLUPs", fit.ranef["subject"]["(Intercept)"].to_numpy(), dense["BLUPs"]),
+        ("df fixed", df["fixed"], dense["df fixed"]),
+        ("df random", df["random"], dense["df random"]),
+        ("df residual", df["residual"], dense["df residual"]),
+        ("vcov", fit.vcov.to_numpy().ravel(), dense["vcov"].ravel()),
+    ]
+    print(f"{'':12s} {'sparse (sparselmm)':>40s}   {'dense (the seed)':>40s}")
+    for name, sparse_value, dense_value in rows:
+        a = " ".join(f"{v:9.6f}" for v in np.atleast_1d(sparse_value))
+        b = " ".join(f"{v:9.6f}" for v in np.atleast_1d(dense_value))
+        print(f"{name:12s} {a:>40s}   {b:>40s}")
+    print(f"hat-matrix trace {fit.hat_trace():.6f}; leverages {np.round(fit.hatvalues(), 6)}")
+
+
 def main() -> None:
     data = simulate()
     print(data.to_string(index=False), "\n")
@@ -95,6 +137,8 @@ def main() -> None:
     print(fit.summary(), "\n")
     print("lme4's estimates beside ours:")
     compare(fit)
+    print("\nThe seed's quantities: BLUPs, effective degrees of freedom (tr P_x, tr P_z, n - tr P), vcov:")
+    seed_quantities(fit)
 
 
 if __name__ == "__main__":
