@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 @dataclass(frozen=True)
 class CrossProducts:
-    """The sufficient statistics of a linear mixed model."""
+    """The sufficient statistics of a linear mixed model (y here is y - X beta_ols)."""
 
     ZtZ: sp.csc_matrix  # (q, q)
     ZtX: np.ndarray  # (q, p)
@@ -32,22 +32,65 @@ class CrossProducts:
     yty: float
     nobs: int
     beta_ols: np.ndarray  # (p,) removed from y before the products; added back to beta
+    moments: "ResponseMoments"
 
     @classmethod
     def from_arrays(cls, Z: sp.csc_matrix, X: np.ndarray, y: np.ndarray) -> "CrossProducts":
-        beta_ols = np.linalg.lstsq(X, y, rcond=None)[0]
-        y = y - X @ beta_ols
-        Zt = Z.T.tocsr()
-        return cls(
-            ZtZ=(Zt @ Z).tocsc(),
-            ZtX=np.asarray(Zt @ X),
-            Zty=np.asarray(Zt @ y),
-            XtX=X.T @ X,
-            Xty=X.T @ y,
-            yty=float(y @ y),
-            nobs=len(y),
-            beta_ols=beta_ols,
+        accumulator = Accumulator()
+        accumulator.add(Z, X, y)
+        return accumulator.result()
+
+    def keep_columns(self, keep: list) -> "CrossProducts":
+        """The same statistics for a subset of X's columns, the others being combinations of these.
+
+        The shift X beta_ols is rewritten on the kept columns (X_kept gamma = X beta_ols,
+        exact when the dropped columns are combinations of the kept ones).
+        """
+        XtX = self.XtX[np.ix_(keep, keep)]
+        gamma = np.linalg.solve(XtX, self.XtX[keep, :] @ self.beta_ols)
+        return CrossProducts(
+            self.ZtZ, self.ZtX[:, keep], self.Zty, XtX, self.Xty[keep], self.yty, self.nobs, gamma, self.moments,
         )
+
+
+@dataclass(frozen=True)
+class ResponseMoments:
+    """Sums of y - c for lme4's starting values: per random-effect column (q,), in all, and of squares."""
+
+    Zty: np.ndarray
+    total: float
+    squares: float
+
+
+class Accumulator:
+    """Sums the cross-products over chunks of rows: the same statistics as one pass over all rows.
+
+    The first chunk fixes the shift of y (its OLS fit on X, and its mean for the
+    moments); any shift is exact, one that is close to the data keeps digits.
+    """
+
+    def __init__(self):
+        self._sums = None
+
+    def add(self, Z: sp.spmatrix, X: np.ndarray, y: np.ndarray) -> None:
+        if self._sums is None:
+            self._beta = np.linalg.lstsq(X, y, rcond=None)[0] if len(y) else np.zeros(X.shape[1])
+            self._center = float(np.mean(y)) if len(y) else 0.0
+        Zt = sp.csr_matrix(Z.T)
+        shifted = y - X @ self._beta
+        centered = y - self._center
+        chunk = [
+            (Zt @ Z).tocsc(), np.asarray(Zt @ X), np.asarray(Zt @ shifted), X.T @ X, X.T @ shifted,
+            float(shifted @ shifted), len(y), np.asarray(Zt @ centered), float(centered.sum()),
+            float(centered @ centered),
+        ]
+        self._sums = chunk if self._sums is None else [a + b for a, b in zip(self._sums, chunk)]
+
+    def result(self) -> CrossProducts:
+        ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares = self._sums
+        ZtZ = ZtZ.tocsc()
+        ZtZ.sort_indices()
+        return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares))
 
 
 class SystemMatrix:

@@ -57,23 +57,40 @@ class ReTerm:
 
 @dataclass(frozen=True)
 class Design:
-    """Everything the fit needs from the formula and the data, fixed once."""
+    """Everything the fit needs from the formula and the data, fixed once.
+
+    ``factor_levels`` codes new data as these data were coded. A design built
+    from chunks of rows (:mod:`sparselmm.chunks`) keeps no row-level arrays:
+    ``y``, ``X``, ``rows`` and the terms' codes and matrices are then None.
+    """
 
     formula: Formula
-    y: np.ndarray
-    X: np.ndarray
     fixef_names: tuple
     dropped_columns: tuple
     terms: tuple
-    frame: ModelFrame
+    factor_levels: dict
+    nobs: int
+    n_dropped: int
+    y: np.ndarray | None = None  # (n,)
+    X: np.ndarray | None = None  # (n, p)
+    rows: np.ndarray | None = None  # (n,) positions of the rows used in the caller's DataFrame
 
     @property
-    def nobs(self) -> int:
-        return len(self.y)
+    def has_rows(self) -> bool:
+        return self.y is not None
+
+    def require_rows(self, what: str) -> None:
+        """Refuse, with a way out, a row-level result of a design built from chunks."""
+        if not self.has_rows:
+            raise DataError(
+                f"{what} need the rows, and this model was fitted from chunks of rows and keeps none of "
+                "them: use predict(newdata=chunk) on the data instead"
+            )
 
     @property
     def Z(self) -> sp.csc_matrix:
         """The random-effects model matrix (n, q), term blocks side by side."""
+        self.require_rows("Z and the quantities built from it")
         return sp.hstack([t.z_block() for t in self.terms], format="csc")
 
     @property
@@ -91,7 +108,10 @@ def build_design(formula, data) -> Design:
     X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
     X, names, dropped = drop_aliased_columns(X, names)
     _check_fixed(names, frame.nobs)
-    return Design(formula, frame.response, X, tuple(names), tuple(dropped), tuple(terms), frame)
+    return Design(
+        formula, tuple(names), tuple(dropped), tuple(terms), frame.levels(), frame.nobs, frame.n_dropped,
+        y=frame.response, X=X, rows=frame.rows,
+    )
 
 
 def _re_term(term: RandomTerm, frame: ModelFrame) -> ReTerm:
@@ -191,7 +211,7 @@ class NewData:
 
 def code_new_data(design: Design, data, with_random: bool = True) -> NewData:
     """Evaluate ``data`` with the fit's formula and factor levels (for prediction)."""
-    frame = model_frame(design.formula, data, levels=design.frame.levels(), with_response=False)
+    frame = model_frame(design.formula, data, levels=design.factor_levels, with_response=False)
     _refuse_unseen_levels(design.formula.fixed, frame, "fixed effects")
     X, names = model_matrix(design.formula.fixed, frame.variables, frame.nobs)
     X = X[:, [names.index(name) for name in design.fixef_names]]
@@ -199,7 +219,7 @@ def code_new_data(design: Design, data, with_random: bool = True) -> NewData:
     for term in design.terms if with_random else ():
         _refuse_unseen_levels(term.source.expr, frame, f"the random-effects term for '{term.group}'")
         matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs)[0])
-        codes.append(_codes_by_label(term, [frame.variables[deparse(g)] for g in term.source.group]))
+        codes.append(term_codes(term.levels, [frame.variables[deparse(g)] for g in term.source.group]))
     return NewData(X, tuple(codes), tuple(matrices), frame.rows)
 
 
@@ -214,11 +234,31 @@ def _refuse_unseen_levels(terms, frame: ModelFrame, where: str) -> None:
             )
 
 
-def _codes_by_label(term: ReTerm, factors: list) -> np.ndarray:
-    """Each row's level of ``term`` (-1 where the level or combination is new)."""
-    if len(factors) == 1:
+def term_codes(levels: tuple, factors: list) -> np.ndarray:
+    """Each row's index in a term's ``levels`` (-1 where the level or combination is not among them).
+
+    ``factors`` are the grouping variables coded by fixed levels; an interaction's
+    level ``a1:b2`` is found through the integer key of its parts, vectorised.
+    """
+    if len(factors) == 1 and factors[0].levels == tuple(levels):
         return factors[0].codes
-    index = {label: i for i, label in enumerate(term.levels)}
+    sizes = [len(f.levels) for f in factors]
+    lookups = [{label: i for i, label in enumerate(f.levels)} for f in factors]
+    level_keys = np.array([_key(label.split(":"), lookups, sizes) for label in levels], dtype=np.int64)
+    row_keys = np.zeros(len(factors[0].codes), dtype=np.int64)
+    for factor, size in zip(factors, sizes):
+        row_keys = row_keys * size + factor.codes
     known = np.all([f.codes >= 0 for f in factors], axis=0)
-    labels = [":".join(f.levels[c] for f, c in zip(factors, row)) for row in zip(*(f.codes for f in factors))]
-    return np.array([index.get(label, -1) if ok else -1 for label, ok in zip(labels, known)], dtype=np.int64)
+    order = np.argsort(level_keys)
+    position = np.clip(np.searchsorted(level_keys[order], row_keys), 0, max(len(order) - 1, 0))
+    found = known & (level_keys[order][position] == row_keys) if len(order) else np.zeros_like(known)
+    return np.where(found, order[position] if len(order) else -1, -1)
+
+
+def _key(parts: list, lookups: list, sizes: list) -> int:
+    if len(parts) != len(lookups):
+        return -1  # a level label holding ':' itself; it cannot be matched by parts
+    key = 0
+    for part, lookup, size in zip(parts, lookups, sizes):
+        key = key * size + lookup.get(part, -(10**12))
+    return key

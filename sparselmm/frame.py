@@ -21,13 +21,11 @@ from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse, 
 
 @dataclass(frozen=True)
 class Categorical:
-    """A factor: ``codes`` (n,) int index into ``levels``."""
+    """A factor: ``codes`` (n,) int index into ``levels``; ``raw`` holds the levels' original values."""
 
     codes: np.ndarray
     levels: tuple
-
-    def take(self, rows: np.ndarray) -> "Categorical":
-        return Categorical(self.codes[rows], self.levels)
+    raw: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     used = np.unique(codes)
     relabel = np.full(len(categories), -1, dtype=np.int64)
     relabel[used] = np.arange(len(used))
-    return Categorical(relabel[codes], tuple(_label(categories[i]) for i in used))
+    return Categorical(relabel[codes], tuple(_label(categories[i]) for i in used), tuple(categories[i] for i in used))
 
 
 def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
@@ -240,6 +238,12 @@ def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
     index = {label: i for i, label in enumerate(levels)}
     table = np.array([index.get(_label(u), -1) for u in uniques], dtype=np.int64)
     return Categorical(table[uniques_codes] if len(table) else np.zeros(0, dtype=np.int64), tuple(levels))
+
+
+def merge_levels(raw_values: list) -> tuple:
+    """Labels of the union of several chunks' raw level values, sorted as one column's would be."""
+    unique = pd.unique(pd.Series(list(raw_values), dtype=object))
+    return tuple(_label(level) for level in _sorted_levels(pd.Series(unique, dtype=object)))
 
 
 def _sorted_levels(series: pd.Series) -> list:

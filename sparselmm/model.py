@@ -24,10 +24,10 @@ class LinearMixedModel:
     only through their cross-products, computed here once.
     """
 
-    def __init__(self, design: Design):
+    def __init__(self, design: Design, crossprods: CrossProducts | None = None):
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
-        self.crossprods = CrossProducts.from_arrays(design.Z, design.X, design.y)
+        self.crossprods = crossprods or CrossProducts.from_arrays(design.Z, design.X, design.y)
         diagonal = all(t.k == 1 for t in design.terms)
         self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern, diagonal)
         self._solver = None
@@ -36,6 +36,13 @@ class LinearMixedModel:
     def from_formula(cls, formula: str, data) -> "LinearMixedModel":
         """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame."""
         return cls(build_design(formula, data))
+
+    @classmethod
+    def from_chunks(cls, formula: str, source, levels: dict | None = None, read_options: dict | None = None):
+        """The model of data handed over in chunks of rows (see :mod:`sparselmm.chunks`)."""
+        from .chunks import from_chunks
+
+        return from_chunks(formula, source, levels, read_options)
 
     def bind(self, solver: Solver | None = None) -> Solver:
         """Make ``solver`` (default: CHOLMOD) the one this model factors with, analysing A's pattern."""
@@ -62,13 +69,19 @@ class LinearMixedModel:
         what remains of var(y). Otherwise, and when that remainder is not positive,
         every template starts as the identity.
         """
-        terms, y = self.design.terms, self.design.y
-        theta0 = self.covariance.theta0
+        terms, theta0 = self.design.terms, self.covariance.theta0
         if any(t.columns != ("(Intercept)",) for t in terms) or len({t.group for t in terms}) < len(terms):
             return theta0
-        between = np.array([np.var(_group_means(y, t.codes, t.m), ddof=1) for t in terms])
-        within = np.var(y, ddof=1) - between.sum()
-        return np.sqrt(between / within) if within > 0 else theta0
+        moments, n = self.crossprods.moments, self.crossprods.nobs
+        counts = self.crossprods.ZtZ.diagonal()  # indicator columns: rows per level
+        spread = moments.total**2 / n
+        between, offset = [], 0
+        for term in terms:
+            sums = moments.Zty[offset:offset + term.m]
+            between.append((np.sum(sums**2 / counts[offset:offset + term.m]) - spread) / (n - 1))
+            offset += term.m
+        within = (moments.squares - spread) / (n - 1) - sum(between)
+        return np.sqrt(np.array(between) / within) if within > 0 else theta0
 
     def problem(self, REML: bool, log: list | None = None) -> OptimizationProblem:
         """The optimisation problem over theta; ``log`` collects (theta, objective) per evaluation."""
@@ -143,9 +156,3 @@ class LinearMixedModel:
             )
         return start
 
-
-def _group_means(y: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
-    """Each row's group mean (R's ave(y, g)), shape (n,)."""
-    sums = np.bincount(codes, weights=y, minlength=levels)
-    counts = np.bincount(codes, minlength=levels)
-    return (sums / counts)[codes]

@@ -33,6 +33,7 @@ def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> 
     """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
     groups = included_groups(fit, re_form)
     if newdata is None:
+        fit.design.require_rows("predictions without newdata")
         population = fit.design.X @ fit.solution.beta
         return population + _random_part(fit, groups, fit.design.X.shape[0], [t.codes for t in fit.design.terms],
                                          [t.matrix for t in fit.design.terms])

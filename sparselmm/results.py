@@ -87,6 +87,7 @@ class LmerResult:
     # ----------------------------------------------------------- fit
     @cached_property
     def fitted(self) -> np.ndarray:
+        self.design.require_rows("fitted values and residuals")
         return self.design.X @ self.solution.beta + self.design.Z @ self.b
 
     @property
@@ -96,12 +97,12 @@ class LmerResult:
     @property
     def rows(self) -> np.ndarray:
         """Positions in the caller's DataFrame of the rows used (others had missing values)."""
-        return self.design.frame.rows
+        return self.design.rows
 
     @property
     def n_dropped(self) -> int:
         """Rows dropped for missing values (lme4's na.omit)."""
-        return self.design.frame.n_dropped
+        return self.design.n_dropped
 
     @property
     def nobs(self) -> int:
