@@ -8,15 +8,17 @@ from .errors import SingularFitWarning
 from .model import LinearMixedModel
 
 
-def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, start=None):
+def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, start=None, verbose: bool = False):
     """Fit a linear mixed model as ``lme4::lmer(formula, data, REML)`` does.
 
     ``formula`` uses lme4's syntax (``"y ~ x + (1 + x | g)"``); ``data`` is a pandas
     DataFrame, never modified; rows with a missing value in a used column are
     dropped (``fit.n_dropped`` says how many). ``optimizer`` and ``solver`` swap the
-    defaults (BOBYQA as lme4, CHOLMOD); ``start`` is a starting theta.
+    defaults (BOBYQA as lme4, CHOLMOD); ``start`` is a starting theta; ``verbose``
+    prints the fit's progress.
     """
-    fit = LinearMixedModel.from_formula(formula, data).fit(REML=REML, optimizer=optimizer, solver=solver, start=start)
+    model = LinearMixedModel.from_formula(formula, data)
+    fit = model.fit(REML=REML, optimizer=optimizer, solver=solver, start=start, verbose=verbose)
     if fit.singular:
         warnings.warn("boundary (singular) fit: see help('isSingular')", SingularFitWarning, stacklevel=2)
     return fit

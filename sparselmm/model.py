@@ -11,6 +11,7 @@ from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
 from .optimizers import BobyqaOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
+from .progress import Progress
 from .solvers import CholmodSolver, Solver
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
@@ -83,13 +84,16 @@ class LinearMixedModel:
         within = (moments.squares - spread) / (n - 1) - sum(between)
         return np.sqrt(np.array(between) / within) if within > 0 else theta0
 
-    def problem(self, REML: bool, log: list | None = None) -> OptimizationProblem:
-        """The optimisation problem over theta; ``log`` collects (theta, objective) per evaluation."""
+    def problem(self, REML: bool, log: list | None = None, watch=None) -> OptimizationProblem:
+        """The optimisation problem over theta; ``log`` collects (theta, objective) per evaluation
+        and ``watch(theta, objective)`` sees each one (progress reports)."""
 
         def objective(theta):
             value = self.objective(theta, REML)
             if log is not None:
                 log.append((np.array(theta), value))
+            if watch is not None:
+                watch(theta, value)
             return value
 
         def objective_given_beta(theta, beta):
@@ -105,14 +109,20 @@ class LinearMixedModel:
             objective_given_beta=objective_given_beta,
         )
 
-    def fit(self, REML: bool = True, optimizer: Optimizer | None = None, solver: Solver | None = None, start=None):
-        """Fit by REML (default, as lmer) or ML; returns an :class:`~sparselmm.results.LmerResult`."""
+    def fit(self, REML: bool = True, optimizer: Optimizer | None = None, solver: Solver | None = None,
+            start=None, verbose: bool = False):
+        """Fit by REML (default, as lmer) or ML; returns an :class:`~sparselmm.results.LmerResult`.
+
+        ``verbose=True`` prints progress (evaluations, objective, elapsed time) to stderr;
+        every evaluation's theta and objective are kept on the result as ``fit_log``.
+        """
         from .results import LmerResult
 
         started = time.perf_counter()
         self.bind(solver)
         log = []
-        problem = self.problem(REML, log)
+        progress = Progress() if verbose else None
+        problem = self.problem(REML, log, progress)
         if start is not None:
             problem.x0 = self._checked_start(start)
         optimizer = optimizer or BobyqaOptimizer()
@@ -121,6 +131,8 @@ class LinearMixedModel:
             problem.x0 = result.x
             result = optimizer.minimize(problem)
         theta = self._snap_to_boundary(result.x, result.fun, REML)
+        if progress is not None:
+            progress.finish(result.message)
         return LmerResult(self, self.solve(theta), REML, result, log, time.perf_counter() - started)
 
     def _descends_from_edge(self, theta: np.ndarray, REML: bool) -> bool:

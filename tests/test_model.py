@@ -42,3 +42,9 @@ def test_start_argument_is_checked():
     with pytest.raises(ValueError, match="start must be a theta of length 1"):
         model.fit(start=[1.0, 2.0])
     assert model.fit(REML=False, start=[0.5]).objective == pytest.approx(reference.load_case("toy_ml")["objective"], rel=1e-8)
+
+
+def test_verbose_fit_reports_progress(capsys):
+    LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml")).fit(verbose=True)
+    err = capsys.readouterr().err
+    assert "evaluation     1" in err and "done after" in err and " s]" in err
