@@ -33,6 +33,12 @@ class LinearMixedModel:
         self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern, diagonal)
         self._solver = None
 
+    def __getstate__(self) -> dict:
+        """Pickle without the solver: a CHOLMOD factor cannot be pickled, and is rebuilt on demand."""
+        state = dict(self.__dict__)
+        state["_solver"] = None
+        return state
+
     @classmethod
     def from_formula(cls, formula: str, data) -> "LinearMixedModel":
         """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame."""

@@ -71,9 +71,9 @@ def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
     """Factor A(theta) with ``solver`` and solve the penalized least squares problem."""
     Lambda = covariance.lambda_matrix(theta)
     solver.factorize(system.assemble(Lambda))
-    Lt = Lambda.T.tocsr()
-    cu = solver.solve_L(Lt @ crossprods.Zty)
-    RZX = solver.solve_L(np.asarray(Lt @ crossprods.ZtX)).reshape(len(cu), -1)
+    right = np.asarray(Lambda.T @ np.column_stack([crossprods.Zty, crossprods.ZtX]))
+    solved = solver.solve_L(right)  # one solve for [Lambda'Z'y, Lambda'Z'X]
+    cu, RZX = solved[:, 0], solved[:, 1:]
     RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
     cbeta = la.solve_triangular(RX, crossprods.Xty - RZX.T @ cu, trans="T")
     beta = la.solve_triangular(RX, cbeta) + crossprods.beta_ols
