@@ -11,10 +11,12 @@ from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
 from .optimizers import BobyqaOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
+from .convergence import diagnose
 from .progress import Progress
 from .solvers import CholmodSolver, Solver
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
+SINGULAR_TOL = 1e-4  # lme4's isSingular(tol): a template diagonal entry below this
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
 
 
@@ -139,7 +141,10 @@ class LinearMixedModel:
         theta = self._snap_to_boundary(result.x, result.fun, REML)
         if progress is not None:
             progress.finish(result.message)
-        return LmerResult(self, self.solve(theta), REML, result, log, time.perf_counter() - started)
+        singular = bool(np.any(theta[self.covariance.lower == 0.0] < SINGULAR_TOL))
+        convergence = diagnose(lambda th: self.objective(th, REML), theta, self.objective(theta, REML), result,
+                               singular, self.crossprods.nobs, time.perf_counter() - started)
+        return LmerResult(self, self.solve(theta), REML, result, log, convergence)
 
     def _descends_from_edge(self, theta: np.ndarray, REML: bool) -> bool:
         """lme4's restart_edge: does a small step off a bound reduce the objective?"""

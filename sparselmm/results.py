@@ -12,7 +12,7 @@ from . import predict as _predict
 from .design import rank_deficiency_message
 from .pls import PLSSolution
 
-SINGULAR_TOL = 1e-4  # lme4's isSingular(tol)
+from .model import SINGULAR_TOL
 
 
 class LmerResult:
@@ -25,7 +25,7 @@ class LmerResult:
     positions in the caller's DataFrame).
     """
 
-    def __init__(self, model, solution: PLSSolution, REML: bool, optimization, fit_log: list, seconds: float):
+    def __init__(self, model, solution: PLSSolution, REML: bool, optimization, fit_log: list, convergence):
         self.model = model
         self.solution = solution
         self.REML = REML
@@ -33,7 +33,8 @@ class LmerResult:
         self.fit_log = pd.DataFrame(
             [np.append(theta, value) for theta, value in fit_log], columns=model.covariance.names + ["objective"]
         )
-        self.fit_seconds = seconds
+        self.convergence = convergence
+        self.fit_seconds = convergence.seconds
         self.u = solution.u(model._solver)  # now, while the solver holds this theta's factor
 
     # ----------------------------------------------------------- estimates
@@ -142,7 +143,7 @@ class LmerResult:
     def singular(self) -> bool:
         """lme4's isSingular: a template diagonal entry of theta below 1e-4."""
         on_diagonal = self.model.covariance.lower == 0.0
-        return bool(np.any(self.theta[on_diagonal] < SINGULAR_TOL))
+        return bool(np.any(self.theta[on_diagonal] < SINGULAR_TOL))  # the rule model.fit checks too
 
     @property
     def messages(self) -> list[str]:

@@ -32,9 +32,11 @@ def _sections(fit) -> list[str]:
     lines += _correlation(fit)
     if fit.messages:
         lines += ["fit warnings:"] + list(fit.messages)
-    if fit.singular:
-        code = f"optimizer ({fit.optimization.optimizer}) convergence code: 0 (OK)"
-        lines += [code, "boundary (singular) fit: see help('isSingular')", ""]
+    notes = (["boundary (singular) fit: see help('isSingular')"] if fit.singular else []) + fit.convergence.warnings
+    if notes:
+        convergence = fit.convergence
+        status = "0 (OK)" if convergence.converged else f"{convergence.code} ({convergence.message})"
+        lines += [f"optimizer ({convergence.optimizer}) convergence code: {status}"] + notes + [""]
     return lines
 
 

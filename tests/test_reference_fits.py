@@ -15,7 +15,7 @@ import pytest
 
 import reference
 import sparselmm as slmm
-from sparselmm.errors import RankDeficiencyWarning, SingularFitWarning
+from sparselmm.errors import ConvergenceWarning, RankDeficiencyWarning, SingularFitWarning
 
 RTOL = 1e-4
 
@@ -103,6 +103,14 @@ def test_counts_and_singularity(case):
     assert fit.singular == spec["singular"]
     assert any(issubclass(w.category, SingularFitWarning) for w in caught) == spec["singular"]
     assert fit.n_dropped == spec.get("n_dropped", 0)
+
+
+def test_no_convergence_warning_where_lme4_gives_none(case):
+    spec, fit, caught = case
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert fit.convergence.converged and fit.convergence.warnings == []
+    if not spec["singular"] and fit.nobs <= 10_000:
+        assert np.max(np.abs(fit.convergence.scaled_gradient)) < 2e-3
 
 
 def test_dropped_columns_and_their_warning(case):

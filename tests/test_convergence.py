@@ -1,0 +1,92 @@
+"""Convergence diagnostics: each of lme4's checks, on a case built to trigger it."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reference
+import sparselmm as slmm
+from sparselmm import BobyqaOptimizer, ConvergenceWarning, LinearMixedModel
+from sparselmm.convergence import derivatives, hessian_messages
+
+SLEEP = "Reaction ~ Days + (Days | Subject)"
+
+
+def fit_recording(formula, data, **options):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = LinearMixedModel.from_formula(formula, data).fit(**options)
+    return fit, [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_the_result_records_what_happened():
+    fit, messages = fit_recording(SLEEP, reference.data("sleepstudy_reml"))
+    report = fit.convergence
+    assert messages == [] and report.converged and report.code == 0
+    assert report.optimizer == "bobyqa" and report.evaluations == fit.optimization.nfev > 10
+    assert report.seconds > 0 and report.gradient.shape == (3,) and report.hessian.shape == (3, 3)
+    assert np.max(np.abs(report.gradient)) < 2e-3
+
+
+def test_an_evaluation_limit_is_a_warning_and_shows_in_the_summary():
+    fit, messages = fit_recording(SLEEP, reference.data("sleepstudy_reml"), optimizer=BobyqaOptimizer(maxeval=4))
+    assert not fit.convergence.converged
+    assert any("maximum number of evaluations" in m for m in messages)
+    assert "convergence code: 1 (maximum number of evaluations reached)" in str(fit.summary())
+
+
+def test_stopping_short_fails_the_scaled_gradient_check():
+    fit, messages = fit_recording(SLEEP, reference.data("sleepstudy_reml"), optimizer=BobyqaOptimizer(xtol_rel=0.2))
+    assert fit.convergence.converged  # the optimiser is content ...
+    assert any(m.startswith("Model failed to converge with max|grad| = ") for m in messages)  # ... lme4's check is not
+
+
+def test_duplicated_terms_give_a_degenerate_hessian():
+    """(1|g) + (1|g) depends on theta only through theta1^2 + theta2^2: a flat direction."""
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 20, 200)
+    data = pd.DataFrame({"y": rng.normal(size=200) + rng.normal(size=20)[g], "x": rng.normal(size=200), "g": g})
+    fit, messages = fit_recording("y ~ x + (1 | g) + (1 | g)", data)
+    assert any("degenerate Hessian" in m or "numerically singular" in m for m in messages)
+
+
+def test_derivatives_are_lme4s_central_differences():
+    quadratic = lambda x: float(3 * x[0] ** 2 + x[0] * x[1] + 2 * x[1] ** 2 - x[1])  # noqa: E731
+    gradient, hessian = derivatives(quadratic, np.array([1.0, 2.0]), quadratic(np.array([1.0, 2.0])))
+    np.testing.assert_allclose(gradient, [8.0, 8.0], rtol=1e-8)
+    np.testing.assert_allclose(hessian, [[6.0, 1.0], [1.0, 4.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("eigenvalues,expected", [
+    ([-1.0, 2.0], "degenerate Hessian with 1 negative eigenvalues"),
+    ([0.0, 2.0], "numerically singular"),
+    ([1e7, 2.0], "very large eigenvalue"),
+    ([1e-5, 100.0], "large eigenvalue ratio"),
+])
+def test_hessian_checks_use_lme4s_thresholds(eigenvalues, expected):
+    assert any(expected in m for m in hessian_messages(np.diag(eigenvalues)))
+    assert hessian_messages(np.diag([1.0, 2.0])) == []
+
+
+def test_derivatives_are_skipped_for_large_data():
+    rng = np.random.default_rng(2)
+    g = rng.integers(0, 100, 10_001)
+    data = pd.DataFrame({"y": rng.normal(size=10_001) + rng.normal(size=100)[g], "g": g})
+    fit, messages = fit_recording("y ~ 1 + (1 | g)", data)
+    assert messages == [] and fit.convergence.gradient is None
+
+
+def test_singular_fits_skip_the_gradient_check():
+    fit, messages = fit_recording("Yield ~ 1 + (1 | Batch)", reference.data("dyestuff2_reml"))
+    assert fit.singular and messages == [] and fit.convergence.gradient is None
+
+
+def test_a_fit_stuck_on_the_bound_restarts_when_a_step_off_it_descends():
+    model = LinearMixedModel.from_formula(SLEEP, reference.data("sleepstudy_reml"))
+    model.bind()
+    assert model._descends_from_edge(np.array([0.0, 0.0, 0.2]), REML=True)
+    assert not model._descends_from_edge(np.array([0.9, 0.0, 0.2]), REML=True)
+    fit = model.fit(start=[0.0, 0.0, 0.0])
+    assert fit.objective == pytest.approx(reference.load_case("sleepstudy_reml")["objective"], rel=1e-8)
