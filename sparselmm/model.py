@@ -60,11 +60,16 @@ class LinearMixedModel:
         self._solver = solver
         return solver
 
-    def solve(self, theta) -> PLSSolution:
-        """The penalized least squares solution at ``theta``."""
+    @property
+    def solver(self) -> Solver:
+        """The solver this model factors with (CHOLMOD unless :meth:`bind` chose another)."""
         if self._solver is None:
             self.bind()
-        return solve_pls(np.asarray(theta, dtype=float), self.crossprods, self.covariance, self.system, self._solver)
+        return self._solver
+
+    def solve(self, theta) -> PLSSolution:
+        """The penalized least squares solution at ``theta``."""
+        return solve_pls(np.asarray(theta, dtype=float), self.crossprods, self.covariance, self.system, self.solver)
 
     def objective(self, theta, REML: bool = True) -> float:
         """The profiled REML criterion (or ML deviance) at ``theta``."""

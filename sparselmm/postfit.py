@@ -62,7 +62,7 @@ def _fixed_part(fit):
     model = fit.model
     solution = model.solve(fit.theta)  # refactors at theta: the solver may have moved since
     M = model.covariance.lambda_matrix(fit.theta).T @ model.crossprods.ZtX
-    K = model._solver.solve(np.asarray(M).reshape(M.shape[0], -1))
+    K = model.solver.solve(np.asarray(M).reshape(M.shape[0], -1))
     return K, la.solve_triangular(solution.RX, np.eye(solution.RX.shape[0]))
 
 

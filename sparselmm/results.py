@@ -35,7 +35,7 @@ class LmerResult:
         )
         self.convergence = convergence
         self.fit_seconds = convergence.seconds
-        self.u = solution.u(model._solver)  # now, while the solver holds this theta's factor
+        self.u = solution.u(model.solver)  # now, while the solver holds this theta's factor
 
     # ----------------------------------------------------------- estimates
     @property
@@ -196,6 +196,69 @@ class LmerResult:
         from .summary import Summary
 
         return Summary(self)
+
+    # ----------------------------------------------------------- export and pictures
+    # Thin wrappers: the work is in sparselmm/export.py (tables, JSON) and sparselmm/plots.py (figures).
+    def tidy_fixef(self) -> pd.DataFrame:
+        """term, estimate, std_error, t_value: one row per fixed effect."""
+        from .export import tidy_fixef
+
+        return tidy_fixef(self)
+
+    def tidy_varcorr(self) -> pd.DataFrame:
+        """grp, var1, var2, vcov, sdcor (lme4's ``as.data.frame(VarCorr(fit))``)."""
+        from .export import tidy_varcorr
+
+        return tidy_varcorr(self)
+
+    def tidy_ranef(self) -> pd.DataFrame:
+        """grpvar, term, grp, condval, condsd (lme4's ``as.data.frame(ranef(fit, condVar = TRUE))``)."""
+        from .export import tidy_ranef
+
+        return tidy_ranef(self)
+
+    def fit_statistics(self) -> pd.DataFrame:
+        """One row: nobs, df, objective, loglik, aic, bic, sigma, REML, singular, criterion."""
+        from .export import fit_statistics
+
+        return fit_statistics(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The fit's numbers as JSON under lme4's names; ``sparselmm.load_json`` reads them back."""
+        from .export import to_json
+
+        return to_json(self, indent)
+
+    def plot_caterpillar(self, group: str | None = None, z: float = 1.96, figsize=None):
+        """BLUPs with condval +- z condsd per grouping factor and term (a matplotlib Figure)."""
+        from .plots import caterpillar
+
+        return caterpillar(self, group, z, figsize)
+
+    def plot_residuals(self, figsize=None):
+        """Residuals against fitted values (a matplotlib Figure)."""
+        from .plots import residuals_vs_fitted
+
+        return residuals_vs_fitted(self, figsize)
+
+    def plot_qq(self, figsize=None):
+        """Normal QQ plot of the residuals (a matplotlib Figure)."""
+        from .plots import qq_residuals
+
+        return qq_residuals(self, figsize)
+
+    def plot_qq_ranef(self, group: str | None = None, figsize=None):
+        """Normal QQ plots of the BLUPs per grouping factor and term (a matplotlib Figure)."""
+        from .plots import qq_ranef
+
+        return qq_ranef(self, group, figsize)
+
+    def plot_fit_log(self, figsize=None):
+        """The objective at each of the optimiser's evaluations (a matplotlib Figure)."""
+        from .plots import fit_log
+
+        return fit_log(self, figsize)
+    # ----------------------------------------------------------- end of export and pictures
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
