@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import reference
-from sparselmm import AlternatingOptimizer, BobyqaOptimizer, LinearMixedModel
+from sparselmm import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, LinearMixedModel
 from sparselmm.optimizers import OptimizationProblem
 
 
@@ -40,3 +40,27 @@ def test_alternating_needs_the_beta_steps():
     problem = OptimizationProblem(lambda x: float(x @ x), np.ones(1), np.zeros(1), np.full(1, np.inf))
     with pytest.raises(ValueError, match="beta_given_theta"):
         AlternatingOptimizer().minimize(problem)
+
+
+def test_lbfgs_reaches_lme4s_optimum_in_few_evaluations():
+    spec = reference.load_case("penicillin_reml")
+    model = LinearMixedModel.from_formula(spec["formula"], reference.data("penicillin_reml"))
+    fit = model.fit(optimizer=LbfgsOptimizer())
+    assert fit.optimization.converged and fit.optimization.nfev < 25
+    assert fit.objective <= spec["objective"] + 1e-8 * spec["objective"]
+    np.testing.assert_allclose(fit.theta, reference.theta(spec), rtol=1e-4)
+
+
+def test_the_default_follows_lme4_on_small_data_and_uses_the_gradient_on_large():
+    small = LinearMixedModel.from_formula("diameter ~ 1 + (1 | plate) + (1 | sample)", reference.data("penicillin_reml"))
+    assert isinstance(small.default_optimizer(), BobyqaOptimizer)
+    large = LinearMixedModel.from_formula("y ~ 1 + service + (1 | s) + (1 | d)", reference.data("insteval_reml"))
+    assert isinstance(large.default_optimizer(), LbfgsOptimizer)
+    slopes = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", reference.data("sleepstudy_reml"))
+    assert isinstance(slopes.default_optimizer(), BobyqaOptimizer)
+
+
+def test_lbfgs_needs_a_gradient():
+    problem = OptimizationProblem(lambda x: float(x @ x), np.ones(1), np.zeros(1), np.full(1, np.inf))
+    with pytest.raises(ValueError, match="objective_and_gradient"):
+        LbfgsOptimizer().minimize(problem)

@@ -3,6 +3,7 @@
 An optimizer sees an :class:`OptimizationProblem` only: the objective, a
 start and bounds, plus two optional pieces some algorithms use (the GLS
 estimate of beta at a given theta, and the objective with beta held fixed).
+Where the model has its gradient in closed form, the problem carries it too.
 It knows nothing of formulas, designs or factorizations.
 """
 
@@ -23,6 +24,7 @@ class OptimizationProblem:
     upper: np.ndarray
     beta_given_theta: Optional[Callable[[np.ndarray], np.ndarray]] = None
     objective_given_beta: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
+    objective_and_gradient: Optional[Callable[[np.ndarray], tuple]] = None  # (value, gradient) where exact
 
 
 @dataclass

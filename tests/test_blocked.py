@@ -1,0 +1,47 @@
+"""The blocked criterion for scalar-term models: the same value as the sparse path, and its exact gradient."""
+
+import numpy as np
+import pytest
+
+import reference
+from sparselmm import LinearMixedModel
+from sparselmm.blocked import ScalarTermCriterion, eligible
+
+CASES = ["toy_ml", "dyestuff_reml", "penicillin_reml", "pastes_reml", "insteval_reml", "zero_slope_reml",
+         "missing_values_reml", "integer_groups_reml", "nested_ml"]
+
+
+def model_of(case_id):
+    return LinearMixedModel.from_formula(reference.load_case(case_id)["formula"], reference.data(case_id))
+
+
+def central_difference(model, theta, REML, h=1e-5):
+    return np.array([(model.objective(theta + h * e, REML) - model.objective(theta - h * e, REML)) / (2 * h)
+                     for e in np.eye(len(theta))])
+
+
+@pytest.mark.parametrize("case_id", CASES)
+@pytest.mark.parametrize("REML", [True, False])
+def test_value_and_gradient(case_id, REML):
+    model = model_of(case_id)
+    criterion = ScalarTermCriterion(model.design, model.crossprods)
+    theta = np.abs(np.random.default_rng(3).normal(size=model.covariance.n_theta)) + 0.3
+    value, gradient = criterion(theta, REML)
+    assert value == pytest.approx(model.objective(theta, REML), rel=1e-12)
+    numeric = central_difference(model, theta, REML)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-6 * np.abs(numeric).max())
+
+
+def test_gradient_is_zero_in_a_coordinate_at_its_bound():
+    model = model_of("penicillin_reml")
+    criterion = ScalarTermCriterion(model.design, model.crossprods)
+    value, gradient = criterion(np.array([0.0, 2.0]), True)
+    assert gradient[0] == 0.0
+    assert value == pytest.approx(model.objective([0.0, 2.0]), rel=1e-12)
+    assert gradient[1] == pytest.approx(central_difference(model, np.array([0.0, 2.0]), True)[1], rel=1e-5)
+
+
+def test_only_scalar_terms_are_eligible():
+    assert eligible(model_of("insteval_reml").design, model_of("insteval_reml").crossprods)
+    sleep = model_of("sleepstudy_reml")
+    assert not eligible(sleep.design, sleep.crossprods) and not sleep.has_gradient
