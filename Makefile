@@ -15,8 +15,17 @@ example: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# asv suite on the current environment, one quick pass; BENCH='Crossed\.' narrows it (a regex).
+BENCH ?= .
 bench: $(STAMP)
-	cd benchmarks && ../$(PY) -m asv run --python=same --quick --show-stderr
+	cd benchmarks && ../$(PY) -m asv machine --yes >/dev/null
+	cd benchmarks && ../$(PY) -m asv run --python=same --quick --show-stderr --bench '$(BENCH)'
+
+# sparselmm against mixedlm, statsmodels and lme4 (Rscript); peers go into the venv only.
+COMPARE_ARGS ?= --repeat 3 --output benchmarks/results.md
+compare: $(STAMP)
+	$(PY) -m pip install -q -r benchmarks/requirements-peers.txt
+	$(PY) benchmarks/compare_peers.py $(COMPARE_ARGS)
 
 $(STAMP): pyproject.toml tools/install-system-deps.sh
 	tools/install-system-deps.sh $(PYTHON)

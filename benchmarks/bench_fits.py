@@ -1,0 +1,119 @@
+"""asv benchmarks of sparselmm: time and peak memory of REML fits, 5 rows to 10 million.
+
+Data are read or generated in ``setup`` (not timed). asv runs every benchmark in
+a fresh process, so ``peakmem_*`` is the peak resident memory of that process:
+the data set plus the fit. Only sparselmm's public API is used.
+"""
+
+import sys
+
+import blasinfo
+import reference
+import sparselmm as slmm
+import synthetic
+
+
+class _Slow:
+    """asv settings for fits of seconds to minutes: one fit per sample, no warm-up fit."""
+
+    number = 1
+    repeat = (1, 3, 120.0)
+    rounds = 1
+    warmup_time = 0.0
+    timeout = 900
+
+
+class Reference(_Slow):
+    """lme4's reference data: toy (5 rows), sleepstudy (180), InstEval (73,421, crossed)."""
+
+    params = ["toy", "sleepstudy", "insteval"]
+    param_names = ["case"]
+
+    def setup(self, case):
+        self.case = reference.load(case)
+
+    def time_fit(self, case):
+        slmm.lmer(self.case.formula, self.case.data)
+
+    def peakmem_fit(self, case):
+        slmm.lmer(self.case.formula, self.case.data)
+
+
+class Crossed(_Slow):
+    """``y ~ x + (1|user) + (1|item)``: 1e5 rows (5k x 500) and 1e6 rows (50k users x 1k items)."""
+
+    params = ["1e5", "1e6"]
+    param_names = ["rows"]
+
+    def setup(self, rows):
+        self.data = synthetic.crossed(synthetic.CROSSED[rows])
+
+    def time_fit(self, rows):
+        slmm.lmer(synthetic.CROSSED_FORMULA, self.data)
+
+    def peakmem_fit(self, rows):
+        slmm.lmer(synthetic.CROSSED_FORMULA, self.data)
+
+
+class CrossedManyItems(Crossed):
+    """1e6 rows with 20k users x 5,000 items: how cost grows with the smaller factor's levels.
+
+    Compare with Crossed 1e6 (1,000 items): once the users are eliminated the
+    items' block of the Cholesky factor fills in, so its cost is expected to grow
+    like items^2 (memory) to items^3 (flops) per evaluation.
+    """
+
+    params = ["1e6_5k"]
+    timeout = 1800
+
+
+class Crossed10M(Crossed):
+    """1e7 rows, 500k users x 2,000 items: minutes; run alone with ``--bench Crossed10M``."""
+
+    params = ["1e7"]
+    timeout = 3600
+    repeat = (1, 1, 0.0)
+
+
+class RandomSlopes(_Slow):
+    """``y ~ x + (x | user)``, 1e6 rows, 50k users: a correlated 2 x 2 term (three thetas)."""
+
+    def setup(self):
+        self.data = synthetic.random_slopes()
+
+    def time_fit(self):
+        slmm.lmer(synthetic.SLOPES_FORMULA, self.data)
+
+    def peakmem_fit(self):
+        slmm.lmer(synthetic.SLOPES_FORMULA, self.data)
+
+
+class InstEvalObjective:
+    """One profiled REML evaluation on InstEval at lme4's theta: the optimiser's unit of work."""
+
+    def setup(self):
+        self.case = reference.load("insteval")
+        self.model = slmm.LinearMixedModel.from_formula(self.case.formula, self.case.data)
+        self.model.bind()
+
+    def time_objective(self):
+        self.model.objective(self.case.theta)
+
+    def track_objective_minus_lme4(self):
+        """Our criterion minus lme4's at lme4's theta: should be ~1e-8 relative or smaller."""
+        return self.model.objective(self.case.theta) - self.case.objective
+
+    track_objective_minus_lme4.unit = "REML criterion"
+
+
+class Environment:
+    """Which BLAS ran. The report is printed in setup (``asv run --show-stderr``)."""
+
+    def setup(self):
+        print(blasinfo.report(), file=sys.stderr)
+
+    def track_cholmod_blas_optimised(self):
+        """1 if CHOLMOD's libblas.so.3 is OpenBLAS/MKL/BLIS/ATLAS, 0 for Debian's reference BLAS."""
+        return int(blasinfo.cholmod_uses_optimised_blas())
+
+    track_cholmod_blas_optimised.unit = "bool"

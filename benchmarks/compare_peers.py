@@ -1,0 +1,415 @@
+"""Fit the same REML models in sparselmm, mixedlm, statsmodels and lme4; print one table.
+
+    python benchmarks/compare_peers.py [--models sleepstudy,insteval] [--repeat 3] [--output results.md]
+
+Each (peer, model) runs in its own subprocess, so that its peak resident memory
+(``os.wait4``'s ``ru_maxrss``: interpreter, libraries, data and fits) is its own.
+The subprocess loads the data, then times ``--repeat`` fits; the table shows the
+median. lme4 runs through ``Rscript``. A peer that is not installed is skipped
+with a note; peers are optional, never dependencies of sparselmm
+(``pip install -r benchmarks/requirements-peers.txt``).
+
+All fits are REML, compared on the REML criterion, -2 x the restricted
+log-likelihood at the optimum: sparselmm ``fit.objective``, mixedlm
+``REMLcrit()``, lme4 ``-2 * logLik(fit)``, statsmodels ``-2 * llf`` of a
+``reml=True`` fit (statsmodels' restricted log-likelihood carries the same
+constants as lme4's: on sleepstudy both give 1743.6283).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blasinfo
+import reference
+import synthetic
+
+PEERS = ("sparselmm", "mixedlm", "statsmodels", "lme4")
+DEFAULT_MODELS = ("sleepstudy", "insteval", "crossed_1e5", "crossed_1e6")
+
+
+# ---------------------------------------------------------------- the models
+
+@dataclass(frozen=True)
+class Model:
+    """A model every peer fits: lme4 formula, where its data come from, how statsmodels says it.
+
+    ``sm_groups``/``sm_re`` describe a one-factor model for ``smf.mixedlm``;
+    ``sm_vc`` lists crossed factors, which statsmodels can only express as
+    variance components inside one all-rows group.
+    """
+
+    formula: str
+    source: str                      # a reference case name, or a synthetic.CROSSED key
+    fixed: str                       # the fixed part, for statsmodels
+    text_columns: tuple[str, ...] = ()
+    sm_groups: str | None = None
+    sm_re: str | None = None
+    sm_vc: tuple[str, ...] = ()
+
+
+MODELS = {
+    "sleepstudy": Model("Reaction ~ Days + (Days | Subject)", "sleepstudy", "Reaction ~ Days",
+                        ("Subject",), sm_groups="Subject", sm_re="~Days"),
+    "insteval": Model("y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)", "insteval",
+                      "y ~ 1 + service", tuple(reference.TEXT_COLUMNS["insteval"]),
+                      sm_vc=("s", "d", "dept:service")),
+    **{f"crossed_{key}": Model(synthetic.CROSSED_FORMULA, key, "y ~ x", ("user", "item"),
+                               sm_vc=("user", "item"))
+       for key in synthetic.CROSSED},
+    "slopes_1e6": Model(synthetic.SLOPES_FORMULA, "slopes", "y ~ x", ("user",),
+                        sm_groups="user", sm_re="~x"),
+}
+
+STATSMODELS_CROSSED_NOTE = (
+    "not run: crossed factors only as variance components in one all-rows group; "
+    "measured at 1e5 rows: one REML evaluation 42 s, one gradient > 14 min "
+    "(--statsmodels-crossed runs it anyway)")
+
+
+def load_data(model: Model):
+    """The model's rows as a DataFrame (reference CSV, or synthetic data regenerated from its seed)."""
+    if model.source in reference.TEXT_COLUMNS:
+        return reference.load(model.source).data
+    if model.source == "slopes":
+        return synthetic.random_slopes()
+    return synthetic.crossed(synthetic.CROSSED[model.source])
+
+
+# ------------------------------------------------- fits, inside the worker process
+
+def fit_sparselmm(model: Model, data) -> float:
+    """sparselmm's REML fit; its objective is the REML criterion."""
+    import sparselmm
+
+    return float(sparselmm.lmer(model.formula, data, REML=True).objective)
+
+
+def fit_mixedlm(model: Model, data) -> float:
+    """mixedlm (PyPI; lme4's formulation with a Rust core): REMLcrit()."""
+    import mixedlm
+
+    return float(mixedlm.lmer(model.formula, data, REML=True).REMLcrit())
+
+
+def fit_statsmodels(model: Model, data) -> float:
+    """statsmodels MixedLM, reml=True: -2 llf. Crossed factors as variance components."""
+    import statsmodels.formula.api as smf
+
+    if model.sm_groups:
+        fit = smf.mixedlm(model.fixed, data, groups=model.sm_groups, re_formula=model.sm_re)
+    else:
+        fit = _statsmodels_crossed(model, data)
+    return float(-2.0 * fit.fit(reml=True).llf)
+
+
+def _statsmodels_crossed(model: Model, data):
+    """MixedLM with one group holding every row and one sparse indicator matrix per crossed factor."""
+    import numpy as np
+    import statsmodels.formula.api as smf
+    from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
+
+    ols = smf.ols(model.fixed, data)  # only for y and X with R's treatment contrasts
+    names, columns, matrices = [], [], []
+    for factor in model.sm_vc:
+        matrix, levels = _indicator(_factor_values(data, factor))
+        names.append(factor)
+        columns.append([levels])
+        matrices.append([matrix])
+    return MixedLM(ols.endog, ols.exog, groups=np.zeros(len(data)),
+                   exog_vc=VCSpec(names, columns, matrices))
+
+
+def _factor_values(data, factor: str):
+    """A grouping column, or the interaction 'a:b' of two, as strings."""
+    parts = factor.split(":")
+    values = data[parts[0]].astype(str)
+    for part in parts[1:]:
+        values = values + ":" + data[part].astype(str)
+    return values
+
+
+def _indicator(values):
+    """Sparse n x levels 0/1 matrix of a factor, and its level names."""
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    factor = pd.Categorical(values)
+    n = len(factor)
+    matrix = sp.csr_array((np.ones(n), (np.arange(n), factor.codes)),
+                          shape=(n, len(factor.categories)))
+    return matrix, [str(level) for level in factor.categories]
+
+
+PYTHON_FITS = {"sparselmm": fit_sparselmm, "mixedlm": fit_mixedlm, "statsmodels": fit_statsmodels}
+
+
+def worker(peer: str, model_name: str, repeat: int) -> None:
+    """Load the data (untimed), time ``repeat`` fits, print one RESULT line of JSON."""
+    warnings.simplefilter("ignore")
+    model = MODELS[model_name]
+    data = load_data(model)
+    fit = PYTHON_FITS[peer]
+    seconds, objective = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        objective = fit(model, data)
+        seconds.append(time.perf_counter() - started)
+    print("RESULT " + json.dumps({"seconds": seconds, "objective": objective,
+                                  "version": _version(peer)}), flush=True)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+# ------------------------------------------------------- lme4 through Rscript
+
+R_SCRIPT = r"""
+suppressMessages(library(lme4))
+args <- commandArgs(trailingOnly = TRUE)
+text <- strsplit(args[3], ",")[[1]]
+classes <- setNames(rep("factor", length(text)), text)
+data <- read.csv(args[1], colClasses = classes)
+seconds <- numeric(0)
+for (i in seq_len(as.integer(args[4]))) {
+  started <- proc.time()[["elapsed"]]
+  fit <- lmer(as.formula(args[2]), data = data, REML = TRUE)
+  seconds <- c(seconds, proc.time()[["elapsed"]] - started)
+}
+cat(sprintf('RESULT {"seconds": [%s], "objective": %.10f, "version": "%s", "blas": "%s"}\n',
+            paste(sprintf("%.6f", seconds), collapse = ", "), -2 * as.numeric(logLik(fit)),
+            as.character(packageVersion("lme4")), extSoftVersion()[["BLAS"]]))
+"""
+
+
+def lme4_command(model: Model, csv: Path, repeat: int) -> list[str]:
+    """Rscript reading the CSV (text columns as factors, as the reference fits did) and fitting."""
+    return ["Rscript", "-e", R_SCRIPT, str(csv), model.formula,
+            ",".join(model.text_columns), str(repeat)]
+
+
+def csv_for_r(model: Model, scratch: Path) -> Path:
+    """The reference CSV itself, or the synthetic rows written once to ``scratch``."""
+    if model.source in reference.TEXT_COLUMNS:
+        return reference.load(model.source).csv
+    path = scratch / f"{model.source}.csv"
+    if not path.exists():
+        load_data(model).to_csv(path, index=False)
+    return path
+
+
+# ------------------------------------------------------- the parent process
+
+@dataclass
+class Outcome:
+    """One cell row of the table: a peer's fit of a model, or why there is none."""
+
+    model: str
+    peer: str
+    seconds: float | None = None
+    objective: float | None = None
+    peak_mb: float | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def run_measured(command: list[str], timeout: float) -> tuple[str, str, float | None, str]:
+    """Run a subprocess; return stdout, stderr, its own peak RSS in MB (os.wait4), and an error.
+
+    Polls ``os.wait4`` instead of ``communicate`` because only wait4 returns the
+    rusage of this particular child; output goes to temporary files meanwhile.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True,
+                                   start_new_session=True)
+        status, usage = _wait(process, timeout)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    peak = usage.ru_maxrss / 1024 if usage else None  # Linux reports kB
+    error = "" if status == 0 else ("timeout" if status is None else f"exit {status}")
+    return stdout, stderr, peak, error
+
+
+def _wait(process: subprocess.Popen, timeout: float):
+    """(exit code, rusage) of the child; on timeout kill its process group, return (None, rusage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return None, usage
+        time.sleep(0.05)
+
+
+def run_peer(peer: str, model_name: str, args, scratch: Path) -> Outcome:
+    """Measure one peer on one model, or say why it was skipped."""
+    model = MODELS[model_name]
+    skipped = skip_reason(peer, model, args)
+    if skipped:
+        return Outcome(model_name, peer, note=skipped)
+    if peer == "lme4":
+        command = lme4_command(model, csv_for_r(model, scratch), args.repeat)
+    else:
+        command = [sys.executable, __file__, "--worker", peer, model_name, "--repeat", str(args.repeat)]
+    stdout, stderr, peak, error = run_measured(command, args.timeout)
+    result = _parse_result(stdout)
+    if error or result is None:
+        reason = error or "no result"
+        return Outcome(model_name, peer, peak_mb=peak, note=f"{reason}: {_last_line(stderr)}")
+    return Outcome(model_name, peer, statistics.median(result["seconds"]), result["objective"],
+                   peak, extra=result)
+
+
+def skip_reason(peer: str, model: Model, args) -> str:
+    """Why a peer is not run: not installed, or a model statsmodels cannot fit in reasonable time."""
+    if peer == "lme4":
+        return "" if shutil.which("Rscript") else "skipped: Rscript not found"
+    if peer != "sparselmm" and not _importable(peer):
+        return f"skipped: {peer} not installed (pip install {peer})"
+    if peer == "statsmodels" and model.sm_vc and not args.statsmodels_crossed:
+        return STATSMODELS_CROSSED_NOTE
+    return ""
+
+
+def _importable(package: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(package) is not None
+
+
+def _parse_result(stdout: str) -> dict | None:
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    return json.loads(lines[-1][len("RESULT "):]) if lines else None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:160] if lines else ""
+
+
+# ------------------------------------------------------------------ output
+
+def table(outcomes: list[Outcome], repeat: int) -> str:
+    """Markdown table: seconds, ratio to sparselmm, peak RSS, objective minus sparselmm's."""
+    ours = {o.model: o for o in outcomes if o.peer == "sparselmm"}
+    rows = [f"| model | peer | seconds (median of {repeat}) | x sparselmm | peak RSS MB "
+            "| REML crit. - sparselmm | note |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for o in outcomes:
+        base = ours.get(o.model)
+        ratio = o.seconds / base.seconds if o.seconds and base and base.seconds else None
+        delta = o.objective - base.objective if o.objective is not None and base and base.objective is not None else None
+        rows.append(f"| {o.model} | {o.peer} | {_fmt(o.seconds, '.3f')} | {_fmt(ratio, '.2f')} "
+                    f"| {_fmt(o.peak_mb, '.0f')} | {_fmt(delta, '+.2e')} | {o.note} |")
+    return "\n".join(rows)
+
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def machine() -> str:
+    """CPU model, cores, memory and OS of this machine."""
+    cpu = platform.processor() or "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.1f} GiB RAM, {platform.platform()}"
+
+
+def versions(outcomes: list[Outcome]) -> str:
+    """Version of each peer that ran, and R's BLAS if lme4 ran."""
+    seen = {o.peer: o.extra["version"] for o in outcomes if "version" in o.extra}
+    text = ", ".join(f"{peer} {version}" for peer, version in seen.items())
+    r_blas = {o.extra["blas"] for o in outcomes if "blas" in o.extra}
+    return text + (f"; R's BLAS: {', '.join(sorted(r_blas))}" if r_blas else "")
+
+
+def markdown(outcomes: list[Outcome], args, blas: str) -> str:
+    """The whole report: date, machine, BLAS, versions, table, what was compared."""
+    return "\n".join([
+        "# sparselmm against its peers", "",
+        f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        f"- machine: {machine()}",
+        f"- versions: {versions(outcomes)}",
+        "- BLAS:", "", "```", blas, "```", "",
+        table(outcomes, args.repeat), "",
+        "Seconds: wall time of the fit call alone (data already loaded), median of the runs. "
+        "Peak RSS: the whole subprocess (interpreter, libraries, data, fits). "
+        "REML crit.: -2 x restricted log-likelihood at the peer's optimum minus sparselmm's; "
+        "positive means the peer stopped at a worse optimum.", ""])
+
+
+# -------------------------------------------------------------------- main
+
+def parse_args(argv: list[str]):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                        help=f"comma-separated, from {', '.join(MODELS)}")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of peers")
+    parser.add_argument("--repeat", type=int, default=1, help="fits per peer and model; median shown")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per peer and model")
+    parser.add_argument("--output", type=Path, help="also write a markdown report here")
+    parser.add_argument("--statsmodels-crossed", action="store_true",
+                        help="run statsmodels on crossed models too (very slow)")
+    parser.add_argument("--worker", nargs=2, metavar=("PEER", "MODEL"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.models = [m for m in args.models.split(",") if m]
+    args.peers = [p for p in args.peers.split(",") if p]
+    unknown = [m for m in args.models if m not in MODELS] + [p for p in args.peers if p not in PEERS]
+    if unknown:
+        parser.error(f"unknown model or peer: {', '.join(unknown)}")
+    return args
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    if args.worker:
+        return worker(*args.worker, args.repeat)
+    import sparselmm  # noqa: F401  (loads CHOLMOD, so the report sees its BLAS)
+
+    blas = blasinfo.report()
+    print(blas, "\n", flush=True)
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="sparselmm-peers-") as scratch:
+        for model in args.models:
+            for peer in ["sparselmm"] + [p for p in args.peers if p != "sparselmm"]:
+                outcome = run_peer(peer, model, args, Path(scratch))
+                print(f"{model:>12} {peer:>11}: {_fmt(outcome.seconds, '.3f')} s {outcome.note}",
+                      flush=True)
+                outcomes.append(outcome)
+    print("\n" + table(outcomes, args.repeat))
+    if args.output:
+        args.output.write_text(markdown(outcomes, args, blas))
+        print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
