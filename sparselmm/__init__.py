@@ -14,16 +14,17 @@ from .errors import (
     SingularFitWarning,
     SparseLMMError,
 )
+from .export import FitRecord, load_json
 from .model import LinearMixedModel
-from .optimizers import AlternatingOptimizer, BobyqaOptimizer, Optimizer
+from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, Optimizer
 from .results import LmerResult
 from .solvers import CholmodSolver, DenseSolver, Solver
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "lmer", "LinearMixedModel", "LmerResult",
-    "Optimizer", "BobyqaOptimizer", "AlternatingOptimizer",
+    "lmer", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
+    "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer",
     "Solver", "CholmodSolver", "DenseSolver",
     "SparseLMMError", "FormulaError", "DataError",
     "RankDeficiencyWarning", "SingularFitWarning", "ConvergenceWarning",
