@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from .pls import LOG_2PI
 
@@ -48,19 +49,26 @@ class ScalarTermCriterion:
         M = sp.csr_matrix(crossprods.ZtZ)
         self.m11 = M.diagonal()[: self.q1]
         self.C = M[: self.q1, self.q1:].tocsr()
-        self.CT = self.C.T.tocsr()
-        self.M22 = M[self.q1:, self.q1:].toarray()  # dense by nature: the trailing block of L
+        self.grams = PairGram(self.C)
+        self.M22 = np.tril(M[self.q1:, self.q1:].toarray())  # lower triangle: LAPACK reads no more
         self.right = np.column_stack([crossprods.Zty, crossprods.ZtX])  # (q, 1 + p)
         self.crossprods = crossprods
         self.sizes = np.array(sizes, dtype=float)
 
     def __call__(self, theta: np.ndarray, REML: bool) -> tuple[float, np.ndarray]:
         """(criterion, gradient) at theta: the REML criterion or the ML deviance."""
-        theta = np.asarray(theta, dtype=float)
+        # Several OpenBLAS thread pools live in this process (numpy's, scipy's, CHOLMOD's);
+        # on 2 cores their idle threads spin against each other, slowing potrf tenfold.
+        with threadpool_limits(1, user_api="blas"):
+            return self._evaluate(np.asarray(theta, dtype=float), REML)
+
+    def _evaluate(self, theta: np.ndarray, REML: bool) -> tuple[float, np.ndarray]:
         lam = theta[self.term_of_column]
         lam1, lam2 = theta[0], lam[self.q1:]
         a = lam1**2 * self.m11 + 1.0
-        S = np.eye(len(lam2)) + lam2[:, None] * (self.M22 - self._gram(lam1**2 / a)) * lam2[None, :]
+        gram, gram_squared = self.grams(np.column_stack([lam1**2 / a, lam1**2 / a**2]))  # lower triangles
+        S = lam2[:, None] * (self.M22 - gram) * lam2[None, :]  # lower triangle of S - I
+        S[np.diag_indices_from(S)] += 1.0
         L_S = _cholesky(S)
         logdet_A = np.sum(np.log(a)) + 2.0 * np.sum(np.log(np.diag(L_S)))
 
@@ -78,7 +86,7 @@ class ScalarTermCriterion:
 
         u = self._solve_Lt((cu - RZX @ beta)[None, :], a, lam1, lam2, L_S)[0]
         K = self._solve_Lt(RZX.T, a, lam1, lam2, L_S).T  # (q, p) = A^-1 Lambda Z'X
-        per_column = self._inverse_diagonal_sums(a, lam1, lam2, L_S) + nu * u**2 / r2
+        per_column = self._inverse_diagonal_sums(a, lam2, L_S, gram_squared) + nu * u**2 / r2
         if REML:
             per_column = per_column + np.sum(la.solve_triangular(RX, K.T, trans="T") ** 2, axis=0)
         summed = np.bincount(self.term_of_column, weights=per_column, minlength=len(theta))
@@ -86,14 +94,10 @@ class ScalarTermCriterion:
             gradient = np.where(theta > 0, 2.0 * (self.sizes - summed) / theta, 0.0)
         return float(value), gradient
 
-    def _gram(self, weights: np.ndarray) -> np.ndarray:
-        """C' diag(weights) C, dense (q2, q2)."""
-        return (self.CT @ sp.diags(weights) @ self.C).toarray()
-
     def _solve_L(self, B: np.ndarray, a, lam1, lam2, L_S) -> np.ndarray:
         """Rows of L^-1 B' for the blocked factor L = [sqrt(A11) 0; A21 A11^-1/2 L_S], B as (r, q)."""
         x1 = B[:, : self.q1] / np.sqrt(a)
-        coupling = lam2 * (self.CT @ (lam1 * x1 / np.sqrt(a)).T).T  # (L21 x1)'
+        coupling = lam2 * (self.C.T @ (lam1 * x1 / np.sqrt(a)).T).T  # (L21 x1)'
         x2 = _solve(L_S, (B[:, self.q1:] - coupling).T, trans="N").T
         return np.hstack([x1, x2])
 
@@ -104,18 +108,54 @@ class ScalarTermCriterion:
         x1 = (V[:, : self.q1] - coupling) / np.sqrt(a)
         return np.hstack([x1, x2])
 
-    def _inverse_diagonal_sums(self, a, lam1, lam2, L_S) -> np.ndarray:
+    def _inverse_diagonal_sums(self, a, lam2, L_S, gram_squared) -> np.ndarray:
         """diag(A^-1) (q,), except that the first term's entries are only right in their sum.
 
         (A^-1)_11 = A11^-1 + W S^-1 W' with W = A11^-1 A12, so the first term's
         trace is sum(1/a) + tr(S^-1 W'W), W'W = L2 C' diag(lam1^2 / a^2) C L2.
         """
         S_inv = _lower_inverse(L_S)  # lower triangle of S^-1, zeros above
-        WtW = lam2[:, None] * self._gram(lam1**2 / a**2) * lam2[None, :]
+        WtW = lam2[:, None] * gram_squared * lam2[None, :]  # lower triangle
         diagonal = np.diag(S_inv)
         first = 1.0 / a
-        first[0] += 2.0 * np.sum(S_inv * WtW) - diagonal @ np.diag(WtW)  # tr(S^-1 W'W), both symmetric
+        first[0] += 2.0 * np.sum(S_inv * WtW) - diagonal @ np.diag(WtW)  # tr(S^-1 W'W) from two lower triangles
         return np.concatenate([first, diagonal])
+
+
+class PairGram:
+    """C' diag(w) C (q2 x q2, dense) for many weight vectors w, as one sparse product.
+
+    Entry (j, k) is sum_i w_i C_ij C_ik over the rows i where both j and k occur.
+    The pairs of each row are listed once (j >= k): P, of shape (q2^2, q1), holds
+    C_ij C_ik at (j q2 + k, i), column by column, so it is built without sorting
+    and all entries for a new w are P @ w, a sparse product whose cost is the
+    number of pairs, sum_i deg_i (deg_i + 1) / 2.
+    """
+
+    def __init__(self, C: sp.csr_matrix):
+        C = C.copy()
+        C.sort_indices()  # within a row, later entries have larger column indices: j >= k below
+        self.size = C.shape[1]
+        degree = np.diff(C.indptr)
+        first, second = _pairs_within_rows(C.indptr, degree)
+        keys = C.indices[first].astype(np.int64) * self.size + C.indices[second]
+        indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])
+        self.P = sp.csc_matrix((C.data[first] * C.data[second], keys, indptr), shape=(self.size**2, C.shape[0]))
+
+    def __call__(self, weights: np.ndarray) -> list[np.ndarray]:
+        """The lower triangle (zeros above) of one Gram matrix per column of ``weights`` (q1, r)."""
+        values = self.P @ weights
+        return [column.reshape(self.size, self.size) for column in values.T]
+
+
+def _pairs_within_rows(indptr: np.ndarray, degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in C's data) of every pair (a, b), a >= b, of entries sharing a row."""
+    counts = degree * (degree + 1) // 2
+    start = np.repeat(indptr[:-1], counts)
+    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    a = np.floor((np.sqrt(8 * local + 1) - 1) / 2).astype(np.int64)  # row of the triangular number
+    b = local - a * (a + 1) // 2
+    return start + a, start + b
 
 
 def _solve(L: np.ndarray, B: np.ndarray, trans: str) -> np.ndarray:
@@ -124,9 +164,10 @@ def _solve(L: np.ndarray, B: np.ndarray, trans: str) -> np.ndarray:
 
 
 def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor (zeros above) of a symmetric matrix given by its lower triangle."""
     if matrix.size == 0:
         return matrix
-    factor, info = la.lapack.dpotrf(matrix, lower=True, clean=True)
+    factor, info = la.lapack.dpotrf(matrix, lower=True, clean=True, overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"the Schur complement is not positive definite (LAPACK info {info})")
     return factor
