@@ -25,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
+from ._threads import single_blas_thread
+from .inverse import pairs_within_rows
 from .pls import LOG_2PI
 
 MAX_DENSE = 6_000  # columns after the first term for which S is kept dense here
@@ -57,9 +58,7 @@ class ScalarTermCriterion:
 
     def __call__(self, theta: np.ndarray, REML: bool) -> tuple[float, np.ndarray]:
         """(criterion, gradient) at theta: the REML criterion or the ML deviance."""
-        # Several OpenBLAS thread pools live in this process (numpy's, scipy's, CHOLMOD's);
-        # on 2 cores their idle threads spin against each other, slowing potrf tenfold.
-        with threadpool_limits(1, user_api="blas"):
+        with single_blas_thread():
             return self._evaluate(np.asarray(theta, dtype=float), REML)
 
     def _evaluate(self, theta: np.ndarray, REML: bool) -> tuple[float, np.ndarray]:
@@ -137,7 +136,7 @@ class PairGram:
         C.sort_indices()  # within a row, later entries have larger column indices: j >= k below
         self.size = C.shape[1]
         degree = np.diff(C.indptr)
-        first, second = _pairs_within_rows(C.indptr, degree)
+        first, second = pairs_within_rows(C.indptr)
         keys = C.indices[first].astype(np.int64) * self.size + C.indices[second]
         indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])
         self.P = sp.csc_matrix((C.data[first] * C.data[second], keys, indptr), shape=(self.size**2, C.shape[0]))
@@ -146,16 +145,6 @@ class PairGram:
         """The lower triangle (zeros above) of one Gram matrix per column of ``weights`` (q1, r)."""
         values = self.P @ weights
         return [column.reshape(self.size, self.size) for column in values.T]
-
-
-def _pairs_within_rows(indptr: np.ndarray, degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in C's data) of every pair (a, b), a >= b, of entries sharing a row."""
-    counts = degree * (degree + 1) // 2
-    start = np.repeat(indptr[:-1], counts)
-    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    a = np.floor((np.sqrt(8 * local + 1) - 1) / 2).astype(np.int64)  # row of the triangular number
-    b = local - a * (a + 1) // 2
-    return start + a, start + b
 
 
 def _solve(L: np.ndarray, B: np.ndarray, trans: str) -> np.ndarray:

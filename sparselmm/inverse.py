@@ -19,10 +19,13 @@ rows of W, done in batches: no q x q or n x q dense array is formed.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from ._threads import single_blas_thread
 from .errors import SparseLMMError
 
 MAX_DENSE = 12_000  # columns of S kept dense (12,000^2 doubles = 1.15 GB)
@@ -33,7 +36,10 @@ class SchurInverse:
     """The parts of A^-1 the post-fit quantities need, from the two-block split."""
 
     def __init__(self, A: sp.spmatrix, k1: int, m1: int):
-        A = sp.csr_matrix(A)
+        with single_blas_thread():
+            self._split(sp.csr_matrix(A), k1, m1)
+
+    def _split(self, A: sp.csr_matrix, k1: int, m1: int) -> None:
         self.q1, self.k1, self.m1 = k1 * m1, k1, m1
         self.q2 = A.shape[0] - self.q1
         if self.q2 > MAX_DENSE:
@@ -48,11 +54,32 @@ class SchurInverse:
         schur = A[self.q1:, self.q1:].toarray() - (A12.T @ self.W).toarray()  # dense by nature (q2, q2)
         self.S_inv = _spd_inverse(schur)
 
+    @cached_property
     def first_term_blocks(self) -> np.ndarray:
         """Diagonal k1 x k1 blocks of A^-1 for the first term's levels, shape (m1, k1, k1)."""
         blocks = self.A11_inv.copy()
         if self.q2 == 0:
             return blocks
+        with single_blas_thread():
+            if self.k1 == 1:
+                blocks[:, 0, 0] += self._coupling_by_pairs()
+            else:
+                self._add_coupling(blocks)
+        return blocks
+
+    def _coupling_by_pairs(self) -> np.ndarray:
+        """diag(W S^-1 W') for scalar first terms: sum over pairs of entries in each (sparse) row of W."""
+        W = self.W.copy()
+        W.sort_indices()
+        first, second = pairs_within_rows(W.indptr)
+        rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr) * (np.diff(W.indptr) + 1) // 2)
+        flat = W.indices[first].astype(np.int64) * self.q2 + W.indices[second]
+        values = W.data[first] * W.data[second] * np.take(self.S_inv.ravel(), flat)
+        values *= np.where(first != second, 2.0, 1.0)  # (a, b) and (b, a)
+        return np.bincount(rows, weights=values, minlength=W.shape[0])
+
+    def _add_coupling(self, blocks: np.ndarray) -> None:
+        """blocks += the diagonal blocks of W S^-1 W', in batches of levels."""
         step = max(BATCH // self.k1, 1)
         for start in range(0, self.m1, step):
             stop = min(start + step, self.m1)
@@ -60,7 +87,6 @@ class SchurInverse:
             W_rows = self.W[rows].toarray().reshape(stop - start, self.k1, self.q2)
             G = (self.W[rows] @ self.S_inv).reshape(stop - start, self.k1, self.q2)
             blocks[start:stop] += np.einsum("lai,lbi->lab", G, W_rows)
-        return blocks
 
     def later_blocks(self, offset: int, k: int, m: int) -> np.ndarray:
         """Diagonal k x k blocks of A^-1 for a later term whose columns start at ``offset``, (m, k, k)."""
@@ -69,7 +95,7 @@ class SchurInverse:
 
     def trace(self) -> float:
         """tr(A^-1)."""
-        first = float(np.trace(self.first_term_blocks(), axis1=1, axis2=2).sum())
+        first = float(np.trace(self.first_term_blocks, axis1=1, axis2=2).sum())
         return first + float(np.trace(self.S_inv))
 
     def quadratic_forms(self, V: sp.spmatrix) -> np.ndarray:
@@ -81,10 +107,24 @@ class SchurInverse:
             return first
         Y = (V1 @ self.W - V2).tocsr()  # (n, q2): the part of v_i that reaches the dense block
         second = np.empty(V.shape[0])
-        for start in range(0, V.shape[0], BATCH):
+        with single_blas_thread():
+            self._add_batches(Y, second)
+        return first + second
+
+    def _add_batches(self, Y: sp.csr_matrix, second: np.ndarray) -> None:
+        for start in range(0, Y.shape[0], BATCH):
             block = Y[start:start + BATCH]
             second[start:start + BATCH] = np.asarray(block.multiply(block @ self.S_inv).sum(axis=1)).ravel()
-        return first + second
+
+
+def pairs_within_rows(indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in a CSR matrix's data) of every pair (a, b), a >= b, of entries sharing a row."""
+    degree = np.diff(indptr)
+    row_start = np.repeat(indptr[:-1], degree)  # per entry: where its row starts
+    partners = np.arange(indptr[-1]) - row_start + 1  # entry a pairs with the a + 1 entries up to itself
+    first = np.repeat(np.arange(indptr[-1]), partners)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
+    return first, np.repeat(row_start, partners) + offset
 
 
 def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:

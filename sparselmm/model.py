@@ -37,11 +37,13 @@ class LinearMixedModel:
         diagonal = all(t.k == 1 for t in design.terms)
         self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern, diagonal)
         self._solver = None
+        self._last = None  # (solver, PLSSolution) of the latest solve
 
     def __getstate__(self) -> dict:
         """Pickle without the solver: a CHOLMOD factor cannot be pickled, and is rebuilt on demand."""
         state = dict(self.__dict__)
         state["_solver"] = None
+        state["_last"] = None
         return state
 
     @classmethod
@@ -60,7 +62,7 @@ class LinearMixedModel:
         """Make ``solver`` (default: CHOLMOD) the one this model factors with, analysing A's pattern."""
         solver = (solver or CholmodSolver()).fresh()
         solver.analyze(self.system.pattern)
-        self._solver = solver
+        self._solver, self._last = solver, None
         return solver
 
     @property
@@ -71,8 +73,18 @@ class LinearMixedModel:
         return self._solver
 
     def solve(self, theta) -> PLSSolution:
-        """The penalized least squares solution at ``theta``."""
-        return solve_pls(np.asarray(theta, dtype=float), self.crossprods, self.covariance, self.system, self.solver)
+        """The penalized least squares solution at ``theta`` (the solver then holds theta's factor).
+
+        The last solution is kept: asking again for the same theta costs nothing.
+        """
+        theta = np.asarray(theta, dtype=float)
+        solver = self.solver
+        last = self._last
+        if last is not None and last[0] is solver and np.array_equal(last[1].theta, theta):
+            return last[1]
+        solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
+        self._last = (solver, solution)
+        return solution
 
     def objective(self, theta, REML: bool = True) -> float:
         """The profiled REML criterion (or ML deviance) at ``theta``."""

@@ -33,7 +33,7 @@ def conditional_covariances(fit, inverse: SchurInverse) -> dict:
     covariance = fit.model.covariance
     out, offset = {}, 0
     for i, (label, term, T) in enumerate(zip(covariance.group_labels(), fit.design.terms, covariance.templates(fit.theta))):
-        blocks = inverse.first_term_blocks() if i == 0 else inverse.later_blocks(offset, term.k, term.m)
+        blocks = inverse.first_term_blocks if i == 0 else inverse.later_blocks(offset, term.k, term.m)
         out[label] = fit.sigma**2 * np.einsum("ab,lbc,dc->lad", T, blocks, T)
         offset += term.q
     return out
