@@ -106,6 +106,60 @@ class InstEvalObjective:
     track_objective_minus_lme4.unit = "REML criterion"
 
 
+class AfterTheFit(_Slow):
+    """hat_trace() plus conditional variances at the optimum, beside one factorization there.
+
+    The issue's yardstick is their ratio (``track_ratio_to_factorization``); the
+    1e6-row crossed model shows the absolute time in bounded memory.
+    """
+
+    params = ["insteval", "1e6"]
+    param_names = ["data"]
+
+    def setup(self, data):
+        if data == "insteval":
+            case = reference.load("insteval")
+            self.fit = slmm.lmer(case.formula, case.data)
+        else:
+            self.fit = slmm.lmer(synthetic.CROSSED_FORMULA, synthetic.crossed(synthetic.CROSSED["1e6"]))
+
+    def _post_fit(self):
+        self.fit.__dict__.pop("_inverse", None)  # a fresh computation each time
+        self.fit.__dict__.pop("condvar", None)
+        self.fit.hat_trace()
+        self.fit.ranef_table()
+
+    def _factorize(self):
+        model = self.fit.model
+        model.solver.factorize(model.system.assemble(model.covariance.lambda_matrix(self.fit.theta)))
+
+    def time_hat_trace_and_condvar(self, data):
+        self._post_fit()
+
+    def peakmem_hat_trace_and_condvar(self, data):
+        self._post_fit()
+
+    def time_one_factorization(self, data):
+        self._factorize()
+
+    def track_ratio_to_factorization(self, data):
+        """Seconds of hat_trace + condvar over seconds of one factorization (best of 3 each)."""
+        return _best_of(3, self._post_fit) / _best_of(3, self._factorize)
+
+    track_ratio_to_factorization.unit = "factorizations"
+
+
+def _best_of(repeats: int, work) -> float:
+    import time
+
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 class Environment:
     """Which BLAS ran. The report is printed in setup (``asv run --show-stderr``)."""
 
