@@ -31,7 +31,9 @@ def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarra
         parts = []
         for key in keys:
             value = variables[key]
-            if isinstance(value, Categorical):
+            if isinstance(value, Categorical) and value.numeric is not None:  # a numeric grouping column
+                parts.append(([value.numeric], [key]))
+            elif isinstance(value, Categorical):
                 margin = frozenset(keys) - {key}
                 full = full_coding_pending or (bool(margin) and margin not in previous)
                 full_coding_pending = False

@@ -226,7 +226,7 @@ def code_new_data(design: Design, data, with_random: bool = True) -> NewData:
 def _refuse_unseen_levels(terms, frame: ModelFrame, where: str) -> None:
     for variable in {deparse(v) for term in terms.terms for v in term}:
         value = frame.variables[variable]
-        if isinstance(value, Categorical) and np.any(value.codes < 0):
+        if isinstance(value, Categorical) and value.numeric is None and np.any(value.codes < 0):
             unseen = sorted({str(i) for i in np.flatnonzero(value.codes < 0)[:3]})
             raise DataError(
                 f"'{variable}' in the {where} has values the fit never saw (rows {', '.join(unseen)}); "

@@ -170,7 +170,9 @@ def dumps(record: FitRecord, indent: int | None = None) -> str:
 
 def _fields(r: FitRecord) -> dict:
     names = list(r.fixef.index)
-    beta = dict(zip(names, _num(r.fixef))) if len(set(names)) == len(names) else [[n, _num(v)] for n, v in zip(names, r.fixef)]
+    values = _num(r.fixef)
+    # lme4's {name: value}; as [name, value] pairs when names repeat (a factor level "2" of "a" beside a column "a2")
+    beta = dict(zip(names, values)) if len(set(names)) == len(names) else [list(p) for p in zip(names, values)]
     return {
         "format": "sparselmm.fit", "version": FORMAT_VERSION, "sparselmm_version": r.version,
         "formula": r.formula, "REML": r.REML,
@@ -234,7 +236,9 @@ def load_json(text: str) -> FitRecord:
     if not isinstance(fields, dict) or fields.get("format") != "sparselmm.fit":
         raise DataError("not a sparselmm fit record: the JSON lacks \"format\": \"sparselmm.fit\"")
     if fields.get("version") != FORMAT_VERSION:
-        raise DataError(f"fit record version {fields.get('version')!r} is not supported (this sparselmm reads {FORMAT_VERSION})")
+        raise DataError(
+            f"fit record version {fields.get('version')!r} is not supported (this sparselmm reads {FORMAT_VERSION})"
+        )
     try:
         return _record(fields)
     except (KeyError, TypeError, ValueError) as error:

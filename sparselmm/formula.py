@@ -383,6 +383,11 @@ def _term_list(node, order: list[str], text: str) -> TermList:
     rank = {name: i for i, name in enumerate(order)}
     ordered = [tuple(variables[v] for v in sorted((n for n, _ in t), key=lambda n: rank.get(n, len(rank)))) for t in kept]
     ordered.sort(key=len)
+    if not intercept and not ordered:
+        raise FormulaError(
+            f"malformed formula {text!r}: the part '{deparse(node)}' has no terms: it removes the intercept "
+            "and adds nothing; keep the intercept ('1') or add a variable"
+        )
     return TermList(intercept, tuple(ordered))
 
 

@@ -10,7 +10,7 @@ sorted as R sorts a factor's levels and restricted to those observed).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,17 @@ from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse, 
 
 @dataclass(frozen=True)
 class Categorical:
-    """A factor: ``codes`` (n,) int index into ``levels``; ``raw`` holds the levels' original values."""
+    """A factor: ``codes`` (n,) int index into ``levels``; ``raw`` holds the levels' original values.
+
+    ``numeric`` (n,) is set when a numeric column is both a grouping factor and a
+    predictor, as in ``y ~ x + (1 | x)``: lme4 groups by ``factor(x)`` but keeps
+    ``x`` numeric in the model matrices, so terms use these values, not the codes.
+    """
 
     codes: np.ndarray
     levels: tuple
     raw: tuple | None = None
+    numeric: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,15 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     """
     _check_data(formula, data, with_response)
     grouping = {deparse(g) for term in formula.random for g in term.group}
-    expressions = {deparse(formula.response): formula.response} if with_response else {}
-    for term in formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms):
-        expressions.update((deparse(v), v) for v in term)
+    terms = formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
+    expressions = {deparse(v): v for term in terms for v in term}
+    predictors = set(expressions)
     expressions.update((deparse(g), g) for r in formula.random for g in r.group)
 
     raw = {key: _evaluate(node, data) for key, node in expressions.items()}
+    outcome = _evaluate(formula.response, data) if with_response else None  # evaluated apart: y ~ (1 | y) is legal
     complete = np.ones(len(data), dtype=bool)
-    for values in raw.values():
+    for values in list(raw.values()) + ([outcome] if with_response else []):
         complete &= ~np.asarray(pd.isna(values))
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
@@ -98,10 +105,17 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
             variables[key] = _coded_as(values, rows, levels[key])
         else:
             variables[key] = _categorical(values, rows)
-    response = variables.pop(deparse(formula.response)) if with_response else None
-    if isinstance(response, Categorical):
-        raise DataError(f"the response '{deparse(formula.response)}' is not numeric; lmer needs a numeric response")
+        if isinstance(variables[key], Categorical) and key in predictors and not _is_categorical(values):
+            variables[key] = replace(variables[key], numeric=_numeric(key, values, rows))  # y ~ x + (1 | x)
+    response = _response(deparse(formula.response), outcome, rows) if with_response else None
     return ModelFrame(response, variables, rows, len(data) - len(rows))
+
+
+def _response(key: str, values, rows: np.ndarray) -> np.ndarray:
+    """The response over the rows kept, (n,) floats: lmer needs a numeric one."""
+    if _is_categorical(values):
+        raise DataError(f"the response '{key}' is not numeric; lmer needs a numeric response")
+    return _numeric(key, values, rows)
 
 
 def _check_data(formula: Formula, data, with_response: bool = True) -> None:
@@ -158,13 +172,25 @@ def _call(node: Call, data: pd.DataFrame):
     if node.func in ("I", "as.numeric"):
         return _numeric_operand(node.args[0], data)
     if node.func == "scale":
-        value = _numeric_operand(node.args[0], data)
-        return (value - np.nanmean(value)) / np.nanstd(value, ddof=1)
+        return _scale(_numeric_operand(node.args[0], data))
     if node.func in _MATH:
         with np.errstate(all="ignore"):
             return _MATH[node.func](_numeric_operand(node.args[0], data))
     known = ", ".join(sorted(list(_MATH) + ["I", "factor", "as.factor", "as.numeric", "scale"]))
     raise FormulaError(f"unknown function '{node.func}' in '{deparse(node)}'; known functions: {known}")
+
+
+def _scale(value: np.ndarray) -> np.ndarray:
+    """R's ``scale(x)``: centred by the mean, divided by the sd, over the values present.
+
+    As in R, a constant column (sd 0) or one with fewer than 2 values gives NaN,
+    which drops its rows; no numpy warning is raised for it.
+    """
+    present = value[~np.isnan(value)]
+    with np.errstate(all="ignore"):  # infinite values give NaN, as in R
+        center = present.mean() if present.size else np.nan
+        spread = present.std(ddof=1) if present.size > 1 else np.nan
+        return (value - center) / spread
 
 
 def _numeric_operand(node, data: pd.DataFrame):
@@ -205,15 +231,23 @@ def _as_float(key: str, values) -> np.ndarray:
     return np.asarray(pd.to_numeric(pd.Series(values) if not isinstance(values, pd.Series) else values), dtype=float)
 
 
+HUGE = 1e150  # beyond this magnitude squares and cross-products overflow double precision
+
+
 def _numeric(key: str, values, rows: np.ndarray) -> np.ndarray:
-    if np.isscalar(values):
-        return np.full(len(rows), float(values))
-    kept = _as_float(key, values)[rows]
+    """The values over the rows kept, (n,) floats, all finite and of a magnitude whose squares are finite."""
+    kept = np.full(len(rows), float(values)) if np.isscalar(values) else _as_float(key, values)[rows]
     bad = ~np.isfinite(kept)
     if bad.any():
         raise DataError(
             f"'{key}' has {bad.sum()} infinite value(s) (first at row {rows[np.argmax(bad)]}); "
             "remove or replace them before fitting"
+        )
+    huge = np.abs(kept) > HUGE
+    if huge.any():
+        raise DataError(
+            f"'{key}' has {huge.sum()} value(s) beyond {HUGE:g} in magnitude (first at row {rows[np.argmax(huge)]}); "
+            "their squares overflow double precision: rescale the column before fitting"
         )
     return kept
 

@@ -10,6 +10,7 @@ import numpy as np
 from .covariance import CovarianceStructure
 from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
+from .errors import DataError
 from . import blocked
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
@@ -82,7 +83,12 @@ class LinearMixedModel:
         last = self._last
         if last is not None and last[0] is solver and np.array_equal(last[1].theta, theta):
             return last[1]
-        solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
+        try:
+            solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
+        except DataError as error:
+            fixed = ", ".join(f"'{name}'" for name in self.design.fixef_names)
+            groups = ", ".join(f"'{group}'" for group in dict.fromkeys(t.group for t in self.design.terms))
+            raise DataError(f"{error} (fixed effects: {fixed}; grouping factors: {groups})") from error
         self._last = (solver, solution)
         return solution
 

@@ -54,7 +54,8 @@ class PLSSolution:
         """REML criterion or ML deviance; ``r2`` overrides the penalized RSS (see ``r2_at``)."""
         r2 = self.r2 if r2 is None else r2
         dof = self.degrees(REML)
-        value = self.logdet_L + dof * (1.0 + LOG_2PI + np.log(r2 / dof))
+        with np.errstate(divide="ignore"):  # an exact fit (r2 = 0) has criterion -inf
+            value = self.logdet_L + dof * (1.0 + LOG_2PI + np.log(r2 / dof))
         return float(value + self.logdet_RX if REML else value)
 
     def r2_at(self, beta: np.ndarray) -> float:

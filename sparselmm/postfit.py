@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from .errors import SparseLMMError
 from .inverse import SchurInverse
 
 
@@ -25,7 +26,13 @@ def schur_inverse(fit) -> SchurInverse:
     A = fit.model.system.assemble(fit.model.covariance.lambda_matrix(fit.theta))
     full = A + sp.tril(A, -1).T
     first = fit.design.terms[0]
-    return SchurInverse(full, first.k, first.m)
+    try:
+        return SchurInverse(full, first.k, first.m)
+    except np.linalg.LinAlgError as error:
+        raise SparseLMMError(
+            f"A^-1 cannot be formed at this fit's theta ({error}): the fit is degenerate; "
+            "simplify the random effects (a term repeated, or more effects than the data support)"
+        ) from error
 
 
 def conditional_covariances(fit, inverse: SchurInverse) -> dict:
@@ -44,15 +51,15 @@ def ranef_table(fit, covariances: dict) -> pd.DataFrame:
     pieces = []
     labels = fit.model.covariance.group_labels()
     for group in dict.fromkeys(t.group for t in fit.design.terms):
-        for label, term in zip(labels, fit.design.terms):
+        for index, (label, term) in enumerate(zip(labels, fit.design.terms)):
             if term.group != group:
                 continue
-            values = fit.ranef[group]
+            values = fit.term_ranef(index)
             sd = np.sqrt(np.diagonal(covariances[label], axis1=1, axis2=2))
             for c, column in enumerate(term.columns):
                 pieces.append(pd.DataFrame({
                     "grpvar": group, "term": column, "grp": list(term.levels),
-                    "condval": values[column].to_numpy(), "condsd": sd[:, c],
+                    "condval": values[:, c], "condsd": sd[:, c],
                 }))
     return pd.concat(pieces, ignore_index=True)
 

@@ -74,6 +74,12 @@ class LmerResult:
         """Random effects on the data scale, b = Lambda u (q,): lme4's conditional modes."""
         return self.model.covariance.lambda_matrix(self.theta) @ self.u
 
+    def term_ranef(self, index: int) -> np.ndarray:
+        """The conditional modes of the index-th term (lme4's order), shape (levels, k)."""
+        terms = self.design.terms
+        start = sum(t.q for t in terms[:index])
+        return self.b[start:start + terms[index].q].reshape(terms[index].m, terms[index].k)
+
     @cached_property
     def ranef(self) -> dict:
         """Conditional modes per grouping factor: levels x term columns."""

@@ -104,7 +104,8 @@ def abbreviate(names, minlength: int) -> list[str]:
     names = list(names)
     out = [_abbreviate_one(n, minlength) for n in names]
     length = minlength
-    while len(set(out)) < len(out):
+    longest = max((len(n) for n in names), default=0)
+    while len(set(out)) < len(out) and length < longest:  # names equal once stripped stay equal
         length += 1
         dup = {a for a in out if out.count(a) > 1}
         out = [_abbreviate_one(n, length) if a in dup else a for n, a in zip(names, out)]

@@ -15,7 +15,8 @@ class Summary:
 
     def __init__(self, fit):
         self.fit = fit
-        self.text = "\n".join(_sections(fit))
+        with np.errstate(divide="ignore", invalid="ignore"):  # an exact fit has sigma = 0
+            self.text = "\n".join(_sections(fit))
 
     def __str__(self) -> str:
         return self.text

@@ -21,6 +21,7 @@ _NLOPT_MESSAGES = {
     nlopt.XTOL_REACHED: "xtol reached",
     nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
     nlopt.MAXTIME_REACHED: "maximum time reached",
+    nlopt.ROUNDOFF_LIMITED: "stopped by rounding errors: the criterion is flat",
 }
 
 
@@ -36,11 +37,14 @@ class BobyqaOptimizer(Optimizer):
         self.maxeval = maxeval
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
-        count = [0]
+        count, best = [0], [np.inf, np.asarray(problem.x0, dtype=float)]
 
         def objective(x, grad):
             count[0] += 1
-            return problem.objective(np.array(x))
+            value = problem.objective(np.array(x))
+            if value < best[0]:
+                best[:] = [value, np.array(x)]
+            return value
 
         opt = nlopt.opt(nlopt.LN_BOBYQA, len(problem.x0))
         opt.set_min_objective(objective)
@@ -50,11 +54,14 @@ class BobyqaOptimizer(Optimizer):
         opt.set_ftol_abs(self.ftol_abs)
         opt.set_xtol_rel(self.xtol_rel)
         opt.set_maxeval(self.maxeval)
-        x = opt.optimize(np.asarray(problem.x0, dtype=float))
-        code = opt.last_optimize_result()
+        try:
+            opt.optimize(np.asarray(problem.x0, dtype=float))
+            code = opt.last_optimize_result()
+        except nlopt.RoundoffLimited:  # the criterion is flat to rounding: keep the best point seen
+            code = nlopt.ROUNDOFF_LIMITED
         return OptimizeResult(
-            x=np.array(x),
-            fun=float(opt.last_optimum_value()),
+            x=best[1],
+            fun=float(best[0]),
             nfev=count[0],
             converged=code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED),
             message=_NLOPT_MESSAGES.get(code, f"NLopt code {code}"),

@@ -12,13 +12,18 @@ from .base import Solver
 class CholmodSolver(Solver):
     """Sparse Cholesky through CHOLMOD: symbolic analysis once, numeric factorization per theta.
 
-    ``ordering`` is CHOLMOD's fill-reducing ordering ("default" tries AMD and
-    METIS where available and keeps the better; "amd", "colamd", "natural").
+    ``ordering`` is CHOLMOD's: "natural" (the default) keeps lme4's term order, the
+    term with most levels first. Its block is diagonal and is eliminated without
+    fill, leaving the dense trailing block that MixedModels.jl's blocked Cholesky
+    has: the fill of the best orderings on crossed data (InstEval: 784k entries
+    against AMD's 680k, at the same speed), with an analysis that takes 0.7 s at
+    500,000 levels where CHOLMOD's "default" (AMD, then METIS) ran for minutes.
+    "amd", "metis", "nesdis" and "default" remain available.
     """
 
     name = "cholmod"
 
-    def __init__(self, ordering: str = "default"):
+    def __init__(self, ordering: str = "natural"):
         self.ordering = ordering
         self._factor = None
 
