@@ -22,3 +22,10 @@ def test_toy_example_matches_lme4_in_every_printed_digit():
 
 def test_sleepstudy_example_runs():
     assert "Linear mixed model fit by REML" in run("sleepstudy.py")
+
+
+def test_diagnostics_example_reports_the_singular_fit_and_draws_real_pngs(tmp_path):
+    output = run("diagnostics.py", str(tmp_path))
+    assert "SingularFitWarning: boundary (singular) fit" in output and "singular: True" in output
+    for name in ("dyestuff2_caterpillar", "sleepstudy_caterpillar", "sleepstudy_residuals", "sleepstudy_fit_log"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
