@@ -7,14 +7,14 @@ from functools import cached_property
 
 import numpy as np
 
+from . import blocked
+from .convergence import diagnose
 from .covariance import CovarianceStructure
 from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
 from .errors import DataError
-from . import blocked
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
-from .convergence import diagnose
 from .progress import Progress
 from .solvers import CholmodSolver, Solver
 
@@ -41,10 +41,11 @@ class LinearMixedModel:
         self._last = None  # (solver, PLSSolution) of the latest solve
 
     def __getstate__(self) -> dict:
-        """Pickle without the solver: a CHOLMOD factor cannot be pickled, and is rebuilt on demand."""
+        """Pickle without what is rebuilt on demand: the solver (a CHOLMOD factor cannot be
+        pickled), the latest solution and the gradient's work arrays."""
         state = dict(self.__dict__)
-        state["_solver"] = None
-        state["_last"] = None
+        state["_solver"] = state["_last"] = None
+        state.pop("_gradient_criterion", None)
         return state
 
     @classmethod
