@@ -34,6 +34,30 @@ _RANEF_LONG = ["grpvar", "term", "grp", "condval", "condsd"]
 # ------------------------------------------------------------------ tidy tables
 
 
+class Tables:
+    """The tidy tables and the JSON text of a fit; shared by LmerResult and FitRecord."""
+
+    def tidy_fixef(self) -> pd.DataFrame:
+        """term, estimate, std_error, t_value: one row per fixed effect."""
+        return tidy_fixef(self)
+
+    def tidy_varcorr(self) -> pd.DataFrame:
+        """grp, var1, var2, vcov, sdcor (lme4's ``as.data.frame(VarCorr(fit))``)."""
+        return tidy_varcorr(self)
+
+    def tidy_ranef(self) -> pd.DataFrame:
+        """grpvar, term, grp, condval, condsd (lme4's ``as.data.frame(ranef(fit, condVar = TRUE))``)."""
+        return tidy_ranef(self)
+
+    def fit_statistics(self) -> pd.DataFrame:
+        """One row: nobs, df, objective, loglik, aic, bic, sigma, REML, singular, criterion."""
+        return fit_statistics(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The fit's numbers as JSON under lme4's names; ``sparselmm.load_json`` reads them back."""
+        return to_json(self, indent)
+
+
 def tidy_fixef(fit) -> pd.DataFrame:
     """One row per fixed effect (p rows): term, estimate, std_error, t_value (lmer's coefficient table)."""
     estimate = fit.fixef.to_numpy(dtype=float)
@@ -74,7 +98,7 @@ def fit_statistics(fit) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class FitRecord:
+class FitRecord(Tables):
     """A fit's numbers without its data or model, as :func:`load_json` reads them back.
 
     Attributes carry the fitted model's names and types: ``theta`` (t,) array,
@@ -118,21 +142,6 @@ class FitRecord:
     @property
     def stderr(self) -> pd.Series:
         return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy(dtype=float))), index=self.vcov.index, name="stderr")
-
-    def tidy_fixef(self) -> pd.DataFrame:
-        return tidy_fixef(self)
-
-    def tidy_varcorr(self) -> pd.DataFrame:
-        return tidy_varcorr(self)
-
-    def tidy_ranef(self) -> pd.DataFrame:
-        return tidy_ranef(self)
-
-    def fit_statistics(self) -> pd.DataFrame:
-        return fit_statistics(self)
-
-    def to_json(self, indent: int | None = None) -> str:
-        return dumps(self, indent)
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"

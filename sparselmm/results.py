@@ -10,12 +10,13 @@ import pandas as pd
 from . import postfit
 from . import predict as _predict
 from .design import rank_deficiency_message
+from .export import Tables
 from .pls import PLSSolution
 
 from .model import SINGULAR_TOL
 
 
-class LmerResult:
+class LmerResult(Tables):
     """A fitted linear mixed model (lme4's ``merMod``).
 
     Attributes follow lme4: ``fixef`` (Series), ``ranef`` (dict of DataFrames),
@@ -203,38 +204,8 @@ class LmerResult:
 
         return Summary(self)
 
-    # ----------------------------------------------------------- export and pictures
-    # Thin wrappers: the work is in sparselmm/export.py (tables, JSON) and sparselmm/plots.py (figures).
-    def tidy_fixef(self) -> pd.DataFrame:
-        """term, estimate, std_error, t_value: one row per fixed effect."""
-        from .export import tidy_fixef
-
-        return tidy_fixef(self)
-
-    def tidy_varcorr(self) -> pd.DataFrame:
-        """grp, var1, var2, vcov, sdcor (lme4's ``as.data.frame(VarCorr(fit))``)."""
-        from .export import tidy_varcorr
-
-        return tidy_varcorr(self)
-
-    def tidy_ranef(self) -> pd.DataFrame:
-        """grpvar, term, grp, condval, condsd (lme4's ``as.data.frame(ranef(fit, condVar = TRUE))``)."""
-        from .export import tidy_ranef
-
-        return tidy_ranef(self)
-
-    def fit_statistics(self) -> pd.DataFrame:
-        """One row: nobs, df, objective, loglik, aic, bic, sigma, REML, singular, criterion."""
-        from .export import fit_statistics
-
-        return fit_statistics(self)
-
-    def to_json(self, indent: int | None = None) -> str:
-        """The fit's numbers as JSON under lme4's names; ``sparselmm.load_json`` reads them back."""
-        from .export import to_json
-
-        return to_json(self, indent)
-
+    # ----------------------------------------------------------- pictures
+    # Thin wrappers: the work is in sparselmm/plots.py; the tables and JSON come from export.Tables.
     def plot_caterpillar(self, group: str | None = None, z: float = 1.96, figsize=None):
         """BLUPs with condval +- z condsd per grouping factor and term (a matplotlib Figure)."""
         from .plots import caterpillar

@@ -66,3 +66,12 @@ def _quoted_columns(path: Path) -> dict:
         header = handle.readline().strip().split(",")
         first = handle.readline().strip().split(",")
     return {h.strip('"'): ("factor" if f.startswith('"') else "numeric") for h, f in zip(header, first)}
+
+
+def assert_close(actual, expected, rtol: float = 1e-4, what: str = "") -> None:
+    """Within rtol of the largest expected entry (near-zero entries judged on their neighbours' scale)."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = np.max(np.abs(expected)) if expected.size else 0.0
+    error = np.max(np.abs(actual - expected)) if expected.size else 0.0
+    assert error <= rtol * scale + 1e-12, f"{what}: max error {error:.3g} > {rtol} x {scale:.3g}"

@@ -16,20 +16,12 @@ import pandas as pd
 import pytest
 
 import reference
+from reference import assert_close
 import sparselmm as slmm
 from sparselmm import DataError, FitRecord, load_json
 from sparselmm.export import fit_record, to_json
 
 RTOL = 1e-4
-
-
-def assert_close(actual, expected, rtol=RTOL, what=""):
-    """Within rtol of the largest expected entry (near-zero entries judged on their neighbours' scale)."""
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = np.max(np.abs(expected)) if expected.size else 0.0
-    error = np.max(np.abs(actual - expected)) if expected.size else 0.0
-    assert error <= rtol * scale + 1e-12, f"{what}: max error {error:.3g} > {rtol} x {scale:.3g}"
 
 
 def as_list(value):

@@ -14,18 +14,11 @@ import pandas as pd
 import pytest
 
 import reference
+from reference import assert_close
 import sparselmm as slmm
 from sparselmm.errors import ConvergenceWarning, RankDeficiencyWarning, SingularFitWarning
 
 RTOL = 1e-4
-
-
-def assert_close(actual, expected, rtol=RTOL, what=""):
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = np.max(np.abs(expected)) if expected.size else 0.0
-    error = np.max(np.abs(actual - expected)) if expected.size else 0.0
-    assert error <= rtol * scale + 1e-12, f"{what}: max error {error:.3g} > {rtol} x {scale:.3g}"
 
 
 @pytest.fixture(scope="module", params=reference.case_ids())
