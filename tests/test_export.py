@@ -21,7 +21,6 @@ import sparselmm as slmm
 from sparselmm import DataError, FitRecord, load_json
 from sparselmm.export import fit_record, to_json
 
-RTOL = 1e-4
 
 
 def as_list(value):

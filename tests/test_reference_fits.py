@@ -18,7 +18,6 @@ from reference import assert_close
 import sparselmm as slmm
 from sparselmm.errors import ConvergenceWarning, RankDeficiencyWarning, SingularFitWarning
 
-RTOL = 1e-4
 
 
 @pytest.fixture(scope="module", params=reference.case_ids())
