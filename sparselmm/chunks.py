@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from .coding import model_matrix
 from .crossprod import Accumulator
-from .design import RANK_TOLERANCE, Design, ReTerm, _check_fixed, _check_terms, rank_deficiency_message, term_codes
+from .design import RANK_TOLERANCE, Design, ReTerm, check_fixed, check_terms, rank_deficiency_message, term_codes
 from .errors import DataError, RankDeficiencyWarning
 from .formula import Formula, deparse, parse_formula
 from .frame import Categorical, merge_levels, model_frame
@@ -148,8 +148,8 @@ def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: d
     kept, aliased = [names[j] for j in keep], [n for j, n in enumerate(names) if j not in keep]
     if aliased:
         warnings.warn(f"{rank_deficiency_message(len(aliased))}: {', '.join(aliased)}", RankDeficiencyWarning, stacklevel=3)
-    _check_terms(specs, nobs)
-    _check_fixed(kept, nobs)
+    check_terms(specs, nobs)
+    check_fixed(kept, nobs)
     levels = dict(variable_levels)
     design = Design(formula, tuple(kept), tuple(aliased), tuple(specs), levels, nobs, dropped)
     return design, crossprods.keep_columns(keep)

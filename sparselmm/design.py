@@ -104,10 +104,10 @@ def build_design(formula, data) -> Design:
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     frame = model_frame(formula, data)
     terms = sorted((_re_term(t, frame) for t in formula.random), key=lambda t: -t.m)
-    _check_terms(terms, frame.nobs)
+    check_terms(terms, frame.nobs)
     X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
     X, names, dropped = drop_aliased_columns(X, names)
-    _check_fixed(names, frame.nobs)
+    check_fixed(names, frame.nobs)
     return Design(
         formula, tuple(names), tuple(dropped), tuple(terms), frame.levels(), frame.nobs, frame.n_dropped,
         y=frame.response, X=X, rows=frame.rows,
@@ -138,7 +138,7 @@ def _interaction(factors: list) -> Categorical:
     return Categorical(codes.astype(np.int64), tuple(labels))
 
 
-def _check_fixed(names: list, nobs: int) -> None:
+def check_fixed(names: list, nobs: int) -> None:
     """At least one observation must be left for the residual once X is fitted."""
     if len(names) >= nobs:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
@@ -148,7 +148,7 @@ def _check_fixed(names: list, nobs: int) -> None:
         )
 
 
-def _check_terms(terms: list, nobs: int) -> None:
+def check_terms(terms: list, nobs: int) -> None:
     for term in terms:
         if term.m < 2:
             raise DataError(
