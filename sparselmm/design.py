@@ -149,6 +149,7 @@ def check_fixed(names: list, nobs: int) -> None:
 
 
 def check_terms(terms: list, nobs: int) -> None:
+    """lme4's checks of the random-effects terms: at least 2 levels, fewer levels and effects than rows."""
     for term in terms:
         if term.m < 2:
             raise DataError(
