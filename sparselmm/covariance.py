@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+SINGULAR_TOL = 1e-4  # lme4's isSingular(tol)
+
 
 def lower_triangle(k: int) -> list[tuple[int, int]]:
     """(row, col) of a k x k lower triangle, column by column: theta's order within a term."""
@@ -41,6 +43,10 @@ class CovarianceStructure:
     @property
     def upper(self) -> np.ndarray:
         return np.full(self.n_theta, np.inf)
+
+    def is_singular(self, theta: np.ndarray) -> bool:
+        """lme4's isSingular: a template diagonal entry of theta below 1e-4."""
+        return bool(np.any(np.asarray(theta)[self.lower == 0.0] < SINGULAR_TOL))
 
     @property
     def theta0(self) -> np.ndarray:

@@ -19,7 +19,6 @@ from .progress import Progress
 from .solvers import CholmodSolver, Solver
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
-SINGULAR_TOL = 1e-4  # lme4's isSingular(tol): a template diagonal entry below this
 LARGE_NOBS = 10_000  # above this, scalar-term models are fitted with the exact gradient ...
 GRADIENT_MAX_DENSE = 3_000  # ... unless more columns than this follow the first term
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
@@ -196,9 +195,9 @@ class LinearMixedModel:
         theta = self._snap_to_boundary(result.x, result.fun, REML)
         if progress is not None:
             progress.finish(result.message)
-        singular = bool(np.any(theta[self.covariance.lower == 0.0] < SINGULAR_TOL))
         convergence = diagnose(lambda th: self.objective(th, REML), theta, self.objective(theta, REML), result,
-                               singular, self.crossprods.nobs, time.perf_counter() - started)
+                               self.covariance.is_singular(theta), self.crossprods.nobs,
+                               time.perf_counter() - started)
         return LmerResult(self, self.solve(theta), REML, result, log, convergence)
 
     def _descends_from_edge(self, theta: np.ndarray, REML: bool) -> bool:

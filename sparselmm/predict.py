@@ -50,13 +50,12 @@ def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> 
 
 def _random_part(fit, groups: set, n: int, codes, matrices) -> np.ndarray:
     """sum over included terms of each row's term columns times its level's b; new levels add 0."""
-    total, offset = np.zeros(n), 0
-    for term, level, matrix in zip(fit.design.terms, codes, matrices):
+    total = np.zeros(n)
+    for index, (term, level, matrix) in enumerate(zip(fit.design.terms, codes, matrices)):
         if term.group in groups:
-            b = fit.b[offset:offset + term.q].reshape(term.m, term.k)
+            b = fit.term_ranef(index)
             known = level >= 0
             total[known] += np.sum(matrix[known] * b[level[known]], axis=1)
-        offset += term.q
     return total
 
 

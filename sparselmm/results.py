@@ -13,7 +13,6 @@ from .design import rank_deficiency_message
 from .export import Tables
 from .pls import PLSSolution
 
-from .model import SINGULAR_TOL
 
 
 class LmerResult(Tables):
@@ -84,12 +83,11 @@ class LmerResult(Tables):
     @cached_property
     def ranef(self) -> dict:
         """Conditional modes per grouping factor: levels x term columns."""
-        out, start = {}, 0
-        for term in self.design.terms:
-            block = self.b[start:start + term.q].reshape(term.m, term.k)
-            frame = pd.DataFrame(block, index=pd.Index(term.levels, name=term.group), columns=list(term.columns))
+        out = {}
+        for index, term in enumerate(self.design.terms):
+            frame = pd.DataFrame(self.term_ranef(index), index=pd.Index(term.levels, name=term.group),
+                                 columns=list(term.columns))
             out[term.group] = pd.concat([out[term.group], frame], axis=1) if term.group in out else frame
-            start += term.q
         return out
 
     # ----------------------------------------------------------- fit
@@ -149,8 +147,7 @@ class LmerResult(Tables):
     @property
     def singular(self) -> bool:
         """lme4's isSingular: a template diagonal entry of theta below 1e-4."""
-        on_diagonal = self.model.covariance.lower == 0.0
-        return bool(np.any(self.theta[on_diagonal] < SINGULAR_TOL))  # the rule model.fit checks too
+        return self.model.covariance.is_singular(self.theta)
 
     @property
     def messages(self) -> list[str]:
