@@ -45,8 +45,8 @@ class SchurInverse:
         if self.q2 > MAX_DENSE:
             raise SparseLMMError(
                 f"the random effects after the first term have {self.q2} columns; their block of A^-1 "
-                f"(dense by nature) is limited to {MAX_DENSE}. Put the term with most levels first in "
-                "the data's structure, or compute this quantity on a subset"
+                f"is dense by nature and kept only up to {MAX_DENSE} columns ({MAX_DENSE}^2 doubles). "
+                "Compute this quantity on a subset of the levels, or with fewer crossed terms"
             )
         self.A11_inv = np.linalg.inv(_diagonal_blocks(A[: self.q1, : self.q1], k1))  # (m1, k1, k1)
         A12 = A[: self.q1, self.q1:]

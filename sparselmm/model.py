@@ -19,8 +19,7 @@ from .progress import Progress
 from .solvers import CholmodSolver, Solver
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
-LARGE_NOBS = 10_000  # above this, scalar-term models are fitted with the exact gradient ...
-GRADIENT_MAX_DENSE = 3_000  # ... unless more columns than this follow the first term
+LARGE_NOBS = 10_000  # above this, scalar-term models are fitted with the exact gradient
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
 
 
@@ -162,12 +161,10 @@ class LinearMixedModel:
 
         Above 10,000 observations (where lme4 itself skips its derivative checks) a
         scalar-term model is fitted by L-BFGS-B with the exact gradient: a fraction of
-        the evaluations, and an optimum at least as good as lme4's. Not when the dense
-        block after the first term is wide: the gradient's inverse of it costs twice a
-        factorization (5,000 items: 44 s with the gradient, 29 s without).
+        the evaluations, and an optimum at least as good as lme4's (see blocked.MAX_DENSE
+        for when the gradient is offered at all).
         """
-        dense_columns = self.crossprods.ZtZ.shape[0] - self.design.terms[0].q
-        if self.has_gradient and self.crossprods.nobs > LARGE_NOBS and dense_columns <= GRADIENT_MAX_DENSE:
+        if self.has_gradient and self.crossprods.nobs > LARGE_NOBS:
             return LbfgsOptimizer()
         return BobyqaOptimizer()
 
