@@ -87,10 +87,6 @@ def _parquet_chunks(path: Path):
         yield batch.to_pandas()
 
 
-def _grouping_keys(formula: Formula) -> set:
-    return {deparse(g) for term in formula.random for g in term.group}
-
-
 def _learn(formula: Formula, chunks) -> tuple[dict, dict]:
     """First pass: every factor's levels and every interaction grouping factor's observed combinations."""
     raw, combos = {}, {term.group_name: set() for term in formula.random if len(term.group) > 1}

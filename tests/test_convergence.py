@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 import reference
-import sparselmm as slmm
 from sparselmm import BobyqaOptimizer, ConvergenceWarning, LinearMixedModel
 from sparselmm.convergence import derivatives, hessian_messages
 

@@ -1,7 +1,6 @@
 """LinearMixedModel: lme4's start, bounds handling and the fit log."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import reference
