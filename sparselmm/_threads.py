@@ -1,14 +1,46 @@
-"""One BLAS thread for dense work in Python.
+"""BLAS threads for the dense work we do in Python.
 
-numpy, scipy and CHOLMOD each load an OpenBLAS with its own thread pool. On a
-2-core machine the idle threads of one pool spin while another pool works, and
-a dense Cholesky of 1,156 columns took 1.6 s instead of 30 ms. Our dense blocks
-are a few thousand columns at most, where one thread loses little.
+numpy, scipy and CHOLMOD may each load their own OpenBLAS, each with its own
+thread pool. On a 2-core machine the idle threads of one pool spin for a
+while after it works, and slow the next pool down: with every pool at two
+threads, a dense Cholesky of 1,156 columns took 1.6 s instead of 15 ms, and a
+CHOLMOD factorization right after dense work 50-110 ms instead of 30. So in
+our heavy calls one pool, the one scipy.linalg's LAPACK calls, keeps its
+threads and every other pool (CHOLMOD's too: its supernodes gain little from
+a second thread) runs one. When that pool cannot be told apart, every pool
+runs one thread.
 """
 
-from threadpoolctl import threadpool_limits
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+
+import scipy
+from threadpoolctl import ThreadpoolController
 
 
-def single_blas_thread():
-    """A context in which every BLAS pool of the process runs one thread."""
-    return threadpool_limits(1, user_api="blas")
+@lru_cache(maxsize=1)
+def _blas_pools() -> tuple:
+    """(every BLAS pool in the process, the pool scipy.linalg uses or None); looked up once."""
+    pools = tuple(c for c in ThreadpoolController().lib_controllers if c.user_api == "blas")
+    scipy_home = os.path.dirname(os.path.realpath(scipy.__file__))  # wheels keep theirs in scipy.libs
+    own = [c for c in pools if os.path.realpath(c.filepath).startswith(scipy_home)]
+    if len(own) == 1:
+        return pools, own[0]
+    return pools, pools[0] if len(pools) == 1 else None
+
+
+@contextmanager
+def blas_threads():
+    """A context in which scipy's BLAS pool keeps its threads and every other pool runs one."""
+    pools, lapack = _blas_pools()
+    saved = [(pool, pool.num_threads) for pool in pools]
+    for pool, threads in saved:
+        pool.set_num_threads(threads if pool is lapack else 1)
+    try:
+        yield
+    finally:
+        for pool, threads in saved:
+            pool.set_num_threads(threads)

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ._threads import single_blas_thread
+from ._threads import blas_threads
 from .errors import SparseLMMError
 
 MAX_DENSE = 12_000  # columns of S kept dense (12,000^2 doubles = 1.15 GB)
@@ -33,26 +33,40 @@ BATCH = 4_096  # rows of W per dense batch
 
 
 class SchurInverse:
-    """The parts of A^-1 the post-fit quantities need, from the two-block split."""
+    """The parts of A^-1 the post-fit quantities need, from the two-block split.
 
-    def __init__(self, A: sp.spmatrix, k1: int, m1: int):
-        with single_blas_thread():
-            self._split(sp.csr_matrix(A), k1, m1)
+    Built from a sparse A by :meth:`from_matrix`, or for scalar-term models from
+    their blocks (``blocked.ScalarTermBlocks.inverse``), which reuse the pairs
+    structure of the fit and know the first term's blocks already.
+    """
 
-    def _split(self, A: sp.csr_matrix, k1: int, m1: int) -> None:
-        self.q1, self.k1, self.m1 = k1 * m1, k1, m1
-        self.q2 = A.shape[0] - self.q1
-        if self.q2 > MAX_DENSE:
+    def __init__(self, k1: int, A11_inv: np.ndarray, W: sp.csr_matrix, S_inv: np.ndarray,
+                 first_term_blocks: np.ndarray | None = None):
+        """A11_inv (m1, k1, k1), W = A11^-1 A12 (q1, q2), S_inv (q2, q2) symmetric."""
+        self.k1, self.m1 = k1, A11_inv.shape[0]
+        self.q1, self.q2 = W.shape
+        self.A11_inv, self.W, self.S_inv = A11_inv, W, S_inv
+        if first_term_blocks is not None:
+            self.__dict__["first_term_blocks"] = first_term_blocks
+
+    @classmethod
+    def from_matrix(cls, A: sp.spmatrix, k1: int, m1: int) -> "SchurInverse":
+        """From A (q, q), both triangles, whose first k1 * m1 columns are the first term's."""
+        A = sp.csr_matrix(A)
+        q1 = k1 * m1
+        q2 = A.shape[0] - q1
+        if q2 > MAX_DENSE:
             raise SparseLMMError(
-                f"the random effects after the first term have {self.q2} columns; their block of A^-1 "
+                f"the random effects after the first term have {q2} columns; their block of A^-1 "
                 f"is dense by nature and kept only up to {MAX_DENSE} columns ({MAX_DENSE}^2 doubles). "
                 "Compute this quantity on a subset of the levels, or with fewer crossed terms"
             )
-        self.A11_inv = np.linalg.inv(_diagonal_blocks(A[: self.q1, : self.q1], k1))  # (m1, k1, k1)
-        A12 = A[: self.q1, self.q1:]
-        self.W = (_block_diagonal(self.A11_inv) @ A12).tocsr()  # (q1, q2), pattern of A12
-        schur = A[self.q1:, self.q1:].toarray() - (A12.T @ self.W).toarray()  # dense by nature (q2, q2)
-        self.S_inv = _spd_inverse(schur)
+        with blas_threads():
+            A11_inv = np.linalg.inv(_diagonal_blocks(A[:q1, :q1], k1))  # (m1, k1, k1)
+            A12 = A[:q1, q1:]
+            W = (_block_diagonal(A11_inv) @ A12).tocsr()  # (q1, q2), pattern of A12
+            schur = A[q1:, q1:].toarray() - (A12.T @ W).toarray()  # dense by nature (q2, q2)
+            return cls(k1, A11_inv, W, _spd_inverse(schur))
 
     @cached_property
     def first_term_blocks(self) -> np.ndarray:
@@ -60,7 +74,7 @@ class SchurInverse:
         blocks = self.A11_inv.copy()
         if self.q2 == 0:
             return blocks
-        with single_blas_thread():
+        with blas_threads():
             if self.k1 == 1:
                 blocks[:, 0, 0] += self._coupling_by_pairs()
             else:
@@ -107,7 +121,7 @@ class SchurInverse:
             return first
         Y = (V1 @ self.W - V2).tocsr()  # (n, q2): the part of v_i that reaches the dense block
         second = np.empty(V.shape[0])
-        with single_blas_thread():
+        with blas_threads():
             self._add_batches(Y, second)
         return first + second
 

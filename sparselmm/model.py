@@ -6,6 +6,7 @@ import time
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import blocked
 from .convergence import diagnose
@@ -13,6 +14,7 @@ from .covariance import CovarianceStructure
 from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
 from .errors import DataError
+from .inverse import SchurInverse
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
 from .progress import Progress
@@ -44,6 +46,7 @@ class LinearMixedModel:
         pickled), the latest solution and the gradient's work arrays."""
         state = dict(self.__dict__)
         state["_solver"] = state["_last"] = None
+        state.pop("_scalar_blocks", None)
         state.pop("_gradient_criterion", None)
         return state
 
@@ -153,8 +156,24 @@ class LinearMixedModel:
         return blocked.eligible(self.design, self.crossprods)
 
     @cached_property
+    def _scalar_blocks(self) -> blocked.ScalarTermBlocks:
+        return blocked.ScalarTermBlocks(self.design, self.crossprods)
+
+    @cached_property
     def _gradient_criterion(self) -> blocked.ScalarTermCriterion:
-        return blocked.ScalarTermCriterion(self.design, self.crossprods)
+        return blocked.ScalarTermCriterion(self._scalar_blocks, self.crossprods)
+
+    def schur_inverse(self, theta) -> SchurInverse:
+        """The parts of A^-1 at ``theta`` that the post-fit quantities need (:mod:`sparselmm.inverse`).
+
+        Scalar-term models reuse the blocks of their gradient; others split the sparse A.
+        """
+        theta = np.asarray(theta, dtype=float)
+        if self.has_gradient:
+            return self._scalar_blocks.inverse(theta)
+        A = self.system.assemble(self.covariance.lambda_matrix(theta))
+        first = self.design.terms[0]
+        return SchurInverse.from_matrix(A + sp.tril(A, -1).T, first.k, first.m)
 
     def default_optimizer(self) -> Optimizer:
         """BOBYQA, lme4's optimiser and path, unless the data are large and the exact gradient is at hand.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.linalg as la
-import scipy.sparse as sp
 
 from .errors import SparseLMMError
 from .inverse import SchurInverse
@@ -23,11 +22,8 @@ from .inverse import SchurInverse
 
 def schur_inverse(fit) -> SchurInverse:
     """The two-block inverse of A at the fit's theta."""
-    A = fit.model.system.assemble(fit.model.covariance.lambda_matrix(fit.theta))
-    full = A + sp.tril(A, -1).T
-    first = fit.design.terms[0]
     try:
-        return SchurInverse(full, first.k, first.m)
+        return fit.model.schur_inverse(fit.theta)
     except np.linalg.LinAlgError as error:
         raise SparseLMMError(
             f"A^-1 cannot be formed at this fit's theta ({error}): the fit is degenerate; "

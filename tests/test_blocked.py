@@ -1,11 +1,14 @@
-"""The blocked criterion for scalar-term models: the same value as the sparse path, and its exact gradient."""
+"""The blocked criterion for scalar-term models: the same value as the sparse path, its exact gradient,
+and the same parts of A^-1 as the general two-block split."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import reference
 from sparselmm import LinearMixedModel
-from sparselmm.blocked import ScalarTermCriterion, eligible
+from sparselmm.blocked import eligible
+from sparselmm.inverse import SchurInverse
 
 CASES = ["toy_ml", "dyestuff_reml", "penicillin_reml", "pastes_reml", "insteval_reml", "zero_slope_reml",
          "missing_values_reml", "integer_groups_reml", "nested_ml"]
@@ -24,7 +27,7 @@ def central_difference(model, theta, REML, h=1e-5):
 @pytest.mark.parametrize("REML", [True, False])
 def test_value_and_gradient(case_id, REML):
     model = model_of(case_id)
-    criterion = ScalarTermCriterion(model.design, model.crossprods)
+    criterion = model._gradient_criterion
     theta = np.abs(np.random.default_rng(3).normal(size=model.covariance.n_theta)) + 0.3
     value, gradient = criterion(theta, REML)
     assert value == pytest.approx(model.objective(theta, REML), rel=1e-12)
@@ -34,7 +37,7 @@ def test_value_and_gradient(case_id, REML):
 
 def test_gradient_is_zero_in_a_coordinate_at_its_bound():
     model = model_of("penicillin_reml")
-    criterion = ScalarTermCriterion(model.design, model.crossprods)
+    criterion = model._gradient_criterion
     value, gradient = criterion(np.array([0.0, 2.0]), True)
     assert gradient[0] == 0.0
     assert value == pytest.approx(model.objective([0.0, 2.0]), rel=1e-12)
@@ -45,3 +48,18 @@ def test_only_scalar_terms_are_eligible():
     assert eligible(model_of("insteval_reml").design, model_of("insteval_reml").crossprods)
     sleep = model_of("sleepstudy_reml")
     assert not eligible(sleep.design, sleep.crossprods) and not sleep.has_gradient
+
+
+@pytest.mark.parametrize("case_id", CASES)
+def test_inverse_from_the_blocks_equals_the_general_split(case_id):
+    model = model_of(case_id)
+    theta = np.abs(np.random.default_rng(5).normal(size=model.covariance.n_theta)) + 0.2
+    A = model.system.assemble(model.covariance.lambda_matrix(theta))
+    first = model.design.terms[0]
+    general = SchurInverse.from_matrix(A + sp.tril(A, -1).T, first.k, first.m)
+    blocked = model.schur_inverse(theta)
+    np.testing.assert_allclose(blocked.first_term_blocks, general.first_term_blocks, rtol=1e-10)
+    np.testing.assert_allclose(blocked.S_inv, general.S_inv, rtol=1e-10, atol=1e-14)
+    assert blocked.trace() == pytest.approx(general.trace(), rel=1e-12)
+    V = sp.random(30, A.shape[0], density=0.1, random_state=2, format="csr")
+    np.testing.assert_allclose(blocked.quadratic_forms(V), general.quadratic_forms(V), rtol=1e-10, atol=1e-14)

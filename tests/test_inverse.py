@@ -27,7 +27,7 @@ def block_matrix(k1, m1, q2, seed=0):
 def test_blocks_trace_and_quadratic_forms_equal_the_dense_inverse(k1, m1, q2):
     A = block_matrix(k1, m1, q2)
     dense = np.linalg.inv(A)
-    inverse = SchurInverse(sp.csc_matrix(A), k1, m1)
+    inverse = SchurInverse.from_matrix(sp.csc_matrix(A), k1, m1)
     blocks = inverse.first_term_blocks
     for level in range(m1):
         index = slice(level * k1, (level + 1) * k1)
