@@ -52,6 +52,11 @@ class ScalarTermBlocks:
     column i holds C_ij C_ik at the entry (j, k), so that C' diag(w) C on the
     pattern is ``pairs @ w`` for any weights w, at a cost of one pass over the
     pairs, sum_i deg_i (deg_i + 1) / 2.
+
+    The weights the criterion needs depend on a level only through m11 (its
+    number of rows, for an intercept), so levels with equal m11 are summed
+    once: ``grouped_pairs`` (entries x distinct m11) has 1.08M of the 1.83M
+    pairs of InstEval and one column for a balanced design.
     """
 
     def __init__(self, design, crossprods):
@@ -75,6 +80,9 @@ class ScalarTermBlocks:
         indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])
         self.pairs = sp.csc_matrix((self.C.data[first] * self.C.data[second], pair_entry, indptr),
                                    shape=(len(self.flat), self.q1))
+        self.distinct_m11, group = np.unique(self.m11, return_inverse=True)
+        grouping = sp.csr_matrix((np.ones(self.q1), (np.arange(self.q1), group)), shape=(self.q1, len(self.distinct_m11)))
+        self.grouped_pairs = (self.pairs @ grouping).tocsr()
         self.both_triangles = np.where(self.rows == self.cols, 1.0, 2.0)  # an entry below the diagonal counts twice
 
     def lambdas(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -85,37 +93,46 @@ class ScalarTermBlocks:
         """a = diag(A11) = theta1^2 m11 + 1 (q1,)."""
         return theta[0] ** 2 * self.m11 + 1.0
 
-    def schur(self, theta: np.ndarray, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def schur(self, theta: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """S at theta, (q2, q2) C-ordered with the lower triangle filled and zeros above.
 
         ``out``, a C-ordered (q2, q2) array, is filled instead of a new one.
         """
         lam1, lam2 = self.lambdas(theta)
-        gram = self.pairs @ (lam1**2 / a)  # C' D C on the pattern
+        gram = self.grouped_pairs @ (lam1**2 / (lam1**2 * self.distinct_m11 + 1.0))  # C' D C on the pattern
         S = np.zeros((self.q2, self.q2)) if out is None else out
         S.fill(0.0)
         S.ravel()[self.flat] = lam2[self.rows] * lam2[self.cols] * (self.M22 - gram)
         S.ravel()[self.flat[self.diagonal]] += 1.0
         return S
 
-    def coupling(self, theta: np.ndarray, a: np.ndarray, S_inv: np.ndarray) -> np.ndarray:
+    def coupling(self, theta: np.ndarray, S_inv: np.ndarray) -> np.ndarray:
         """diag(W S^-1 W') (q1,) with W = A11^-1 A12, from the lower triangle of S^-1 (C order).
 
         Row i of W is (theta1 / a_i) c_i L2, so its entry is a sum over the pairs
         of row i of C: (theta1 / a_i)^2 sum_jk C_ij C_ik lambda_j lambda_k (S^-1)_jk.
         """
-        lam1, lam2 = self.lambdas(theta)
-        on_pattern = S_inv.ravel()[self.flat] * lam2[self.rows] * lam2[self.cols]
-        return (lam1 / a) ** 2 * (self.pairs.T @ (self.both_triangles * on_pattern))
+        scale = (theta[0] / self.first_diagonal(theta)) ** 2
+        return scale * (self.pairs.T @ self._on_pattern(theta, S_inv))
+
+    def coupling_sum(self, theta: np.ndarray, S_inv: np.ndarray) -> float:
+        """tr(W S^-1 W'), the sum of :meth:`coupling`, over the grouped pairs."""
+        scale = (theta[0] / (theta[0] ** 2 * self.distinct_m11 + 1.0)) ** 2
+        return float(self._on_pattern(theta, S_inv) @ (self.grouped_pairs @ scale))
+
+    def _on_pattern(self, theta: np.ndarray, S_inv: np.ndarray) -> np.ndarray:
+        """L2 S^-1 L2 on the pattern, entries below the diagonal doubled (they stand for both triangles)."""
+        _, lam2 = self.lambdas(theta)
+        return S_inv.ravel()[self.flat] * lam2[self.rows] * lam2[self.cols] * self.both_triangles
 
     def inverse(self, theta: np.ndarray) -> SchurInverse:
         """The parts of A^-1 at theta that the post-fit quantities need (see :mod:`sparselmm.inverse`)."""
         with blas_threads():
             lam1, lam2 = self.lambdas(theta)
             a = self.first_diagonal(theta)
-            factor = BlockedFactor(a, lam1, lam2, self.schur(theta, a), self)
+            factor = BlockedFactor(a, lam1, lam2, self.schur(theta), self)
             S_inv = factor.invert_S_in_place()
-            first = 1.0 / a + self.coupling(theta, a, S_inv)
+            first = 1.0 / a + self.coupling(theta, S_inv)
             W = sp.diags(lam1 / a) @ self.C @ sp.diags(lam2)
             S_inv += np.tril(S_inv, -1).T
         return SchurInverse(1, (1.0 / a)[:, None, None], W.tocsr(), S_inv, first[:, None, None])
@@ -142,7 +159,7 @@ class ScalarTermCriterion:
         lam = theta[blocks.term_of_column]
         lam1, lam2 = blocks.lambdas(theta)
         a = blocks.first_diagonal(theta)
-        factor = BlockedFactor(a, lam1, lam2, blocks.schur(theta, a, out=self._work), blocks)
+        factor = BlockedFactor(a, lam1, lam2, blocks.schur(theta, out=self._work), blocks)
         logdet_A = np.sum(np.log(a)) + factor.logdet_S()
 
         solved = factor.solve_L(lam * self.right.T)  # (1 + p, q): rows cu, RZX'
@@ -216,7 +233,7 @@ class BlockedFactor:
         """
         S_inv = self.invert_S_in_place()
         first = 1.0 / self.a
-        first[0] += np.sum(self.blocks.coupling(theta, self.a, S_inv))
+        first[0] += self.blocks.coupling_sum(theta, S_inv)
         return np.concatenate([first, np.diag(S_inv)])
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import blocked
+from ._threads import blas_threads
 from .convergence import diagnose
 from .covariance import CovarianceStructure
 from .crossprod import CrossProducts, SystemMatrix
@@ -208,13 +209,14 @@ class LinearMixedModel:
         if self._descends_from_edge(result.x, REML):
             problem.x0 = result.x
             result = optimizer.minimize(problem)
-        theta = self._snap_to_boundary(result.x, result.fun, REML)
         if progress is not None:
             progress.finish(result.message)
-        convergence = diagnose(lambda th: self.objective(th, REML), theta, self.objective(theta, REML), result,
-                               self.covariance.is_singular(theta), self.crossprods.nobs,
-                               time.perf_counter() - started)
-        return LmerResult(self, self.solve(theta), REML, result, log, convergence)
+        with blas_threads():  # one busy BLAS pool: scipy's may still spin after a blocked loop (see _threads)
+            theta = self._snap_to_boundary(result.x, result.fun, REML)
+            convergence = diagnose(lambda th: self.objective(th, REML), theta, self.objective(theta, REML), result,
+                                   self.covariance.is_singular(theta), self.crossprods.nobs,
+                                   time.perf_counter() - started)
+            return LmerResult(self, self.solve(theta), REML, result, log, convergence)
 
     def _descends_from_edge(self, theta: np.ndarray, REML: bool) -> bool:
         """lme4's restart_edge: does a small step off a bound reduce the objective?"""
