@@ -30,9 +30,10 @@ from ._threads import blas_threads
 from .inverse import SchurInverse, pairs_within_rows
 from .pls import LOG_2PI
 
-# Columns after the first term for which S is kept dense here. Wider, the gradient's inverse
-# of S costs more than the evaluations it saves (1e6 rows x 5,000 items: 44 s, BOBYQA 28 s).
-MAX_DENSE = 3_000
+# Columns after the first term for which S is kept dense here (6,000^2 doubles = 288 MB). The
+# gradient costs an inverse of S, about twice its factorization, and saves more evaluations than
+# that at every width measured (1e6 rows x 5,000 items: 23 s, BOBYQA through CHOLMOD 30 s).
+MAX_DENSE = 6_000
 
 
 def eligible(design, crossprods) -> bool:
@@ -76,7 +77,7 @@ class ScalarTermBlocks:
         self.flat, (pair_entry, M22_entry, self.diagonal) = _entries(self.q2, pair_keys, M22_keys, diagonal_keys)
         self.rows, self.cols = np.divmod(self.flat, self.q2)
         self.M22 = np.bincount(M22_entry, weights=M22.data, minlength=len(self.flat))
-        degree = np.diff(self.C.indptr)
+        degree = np.diff(self.C.indptr).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])
         self.pairs = sp.csc_matrix((self.C.data[first] * self.C.data[second], pair_entry, indptr),
                                    shape=(len(self.flat), self.q1))
@@ -243,7 +244,7 @@ def _entries(size: int, *key_sets: np.ndarray) -> tuple[np.ndarray, list[np.ndar
     for keys in key_sets:
         seen[keys] = True
     flat = np.flatnonzero(seen)
-    entry_of = np.cumsum(seen) - 1  # entry number of every position, read where seen
+    entry_of = np.cumsum(seen, dtype=np.int32) - 1  # entry number of every position, read where seen
     return flat, [entry_of[keys] for keys in key_sets]
 
 

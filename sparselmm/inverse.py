@@ -133,12 +133,15 @@ class SchurInverse:
 
 def pairs_within_rows(indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in a CSR matrix's data) of every pair (a, b), a >= b, of entries sharing a row."""
-    degree = np.diff(indptr)
-    row_start = np.repeat(indptr[:-1], degree)  # per entry: where its row starts
-    partners = np.arange(indptr[-1]) - row_start + 1  # entry a pairs with the a + 1 entries up to itself
-    first = np.repeat(np.arange(indptr[-1]), partners)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
-    return first, np.repeat(row_start, partners) + offset
+    degree = np.diff(indptr).astype(np.int64)
+    count = int(np.sum(degree * (degree + 1) // 2))
+    index = np.int32 if count < 2**31 else np.int64  # half the memory of the pair-length arrays
+    row_start = np.repeat(indptr[:-1].astype(index), degree)  # per entry: where its row starts
+    partners = np.arange(indptr[-1], dtype=index) - row_start + 1  # entry a pairs with the a + 1 up to itself
+    first = np.repeat(np.arange(indptr[-1], dtype=index), partners)
+    offset = np.arange(count, dtype=index) - np.repeat(np.cumsum(partners, dtype=index) - partners, partners)
+    offset += np.repeat(row_start, partners)
+    return first, offset
 
 
 def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
