@@ -70,21 +70,19 @@ class ScalarTermBlocks:
         self.C = M[: self.q1, self.q1:].tocsr()
         self.C.sort_indices()  # within a row, later entries have larger columns: pairs fall in the lower triangle
         first, second = pairs_within_rows(self.C.indptr)
-        pair_keys = self.C.indices[first].astype(np.int64) * self.q2 + self.C.indices[second]
         M22 = sp.tril(M[self.q1:, self.q1:]).tocoo()
-        M22_keys = M22.row.astype(np.int64) * self.q2 + M22.col
-        diagonal_keys = np.arange(self.q2, dtype=np.int64) * (self.q2 + 1)
-        self.flat, (pair_entry, M22_entry, self.diagonal) = _entries(self.q2, pair_keys, M22_keys, diagonal_keys)
+        diagonal = np.arange(self.q2)
+        self.flat, (pair_entry, M22_entry, self.diagonal) = _entries(
+            self.q2, (self.C.indices[first], self.C.indices[second]), (M22.row, M22.col), (diagonal, diagonal)
+        )
         self.rows, self.cols = np.divmod(self.flat, self.q2)
-        self.M22 = np.bincount(M22_entry, weights=M22.data, minlength=len(self.flat))
-        degree = np.diff(self.C.indptr).astype(np.int64)
-        indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])
-        self.pairs = sp.csc_matrix((self.C.data[first] * self.C.data[second], pair_entry, indptr),
-                                   shape=(len(self.flat), self.q1))
-        self.distinct_m11, group = np.unique(self.m11, return_inverse=True)
-        grouping = sp.csr_matrix((np.ones(self.q1), (np.arange(self.q1), group)), shape=(self.q1, len(self.distinct_m11)))
-        self.grouped_pairs = (self.pairs @ grouping).tocsr()
         self.both_triangles = np.where(self.rows == self.cols, 1.0, 2.0)  # an entry below the diagonal counts twice
+        self.M22 = np.bincount(M22_entry, weights=M22.data, minlength=len(self.flat))
+        self.pairs = _pair_matrix(self.C, first, second, pair_entry, len(self.flat))
+        self.distinct_m11, group = np.unique(self.m11, return_inverse=True)
+        grouping = sp.csr_matrix((np.ones(self.q1), (np.arange(self.q1), group)),
+                                 shape=(self.q1, len(self.distinct_m11)))
+        self.grouped_pairs = (self.pairs @ grouping).tocsr()
 
     def lambdas(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The first term's theta and the diagonal of Lambda over the later columns (q2,)."""
@@ -220,11 +218,12 @@ class BlockedFactor:
 
     def invert_S_in_place(self) -> np.ndarray:
         """S^-1 over the factor's memory, lower triangle in C order (upper in U's view); the factor is spent."""
-        if self.U.size:
-            _, info = la.lapack.dpotri(self.U, lower=False, overwrite_c=True)
-            if info != 0:
-                raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
-        return self.U.T
+        if self.U.size == 0:
+            return self.U.T
+        inverse, info = la.lapack.dpotri(self.U, lower=False, overwrite_c=True)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
+        return inverse.T
 
     def inverse_diagonal_sums(self, theta: np.ndarray) -> np.ndarray:
         """diag(A^-1) (q,), except that the first term's entries are only right in their sum.
@@ -238,14 +237,21 @@ class BlockedFactor:
         return np.concatenate([first, np.diag(S_inv)])
 
 
-def _entries(size: int, *key_sets: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The sorted distinct flat positions (row * size + col) of all key sets, and each key's entry number."""
+def _entries(size: int, *positions: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct flat positions (row * size + col, sorted) of all (rows, cols) given, and each one's entry number."""
+    keys = [rows.astype(np.int64) * size + cols for rows, cols in positions]
     seen = np.zeros(size * size, dtype=bool)
-    for keys in key_sets:
-        seen[keys] = True
-    flat = np.flatnonzero(seen)
+    for k in keys:
+        seen[k] = True
     entry_of = np.cumsum(seen, dtype=np.int32) - 1  # entry number of every position, read where seen
-    return flat, [entry_of[keys] for keys in key_sets]
+    return np.flatnonzero(seen), [entry_of[k] for k in keys]
+
+
+def _pair_matrix(C: sp.csr_matrix, first, second, pair_entry, entries: int) -> sp.csc_matrix:
+    """(entries, q1): column i holds C_ij C_ik at the entry of each pair (j, k) of row i of C."""
+    degree = np.diff(C.indptr).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])  # row i's pairs, in pairs_within_rows order
+    return sp.csc_matrix((C.data[first] * C.data[second], pair_entry, indptr), shape=(entries, C.shape[0]))
 
 
 def _solve_upper(U: np.ndarray, B: np.ndarray, trans: str) -> np.ndarray:
