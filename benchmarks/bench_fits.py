@@ -131,7 +131,7 @@ class AfterTheFit(_Slow):
 
     def _factorize(self):
         model = self.fit.model
-        model.solver.factorize(model.system.assemble(model.covariance.lambda_matrix(self.fit.theta)))
+        model.solver.factorize(model.system.assemble(self.fit.theta))
 
     def time_hat_trace_and_condvar(self, data):
         self._post_fit()

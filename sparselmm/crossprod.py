@@ -102,54 +102,70 @@ class SystemMatrix:
     reads only the lower triangle, and its symbolic analysis of the pattern stays
     valid for every theta.
 
-    When every term is scalar, Lambda is diagonal and A_ij = l_i (Z'Z)_ij l_j +
-    delta_ij: the values are one vectorised product over the pattern. Otherwise
-    Lambda' Z'Z Lambda is multiplied out and scattered into the pattern.
+    Every entry of A is a quadratic form in theta: A_ij = sum_kl Lambda_ki
+    (Z'Z)_kl Lambda_lj, where each stored Lambda_ki is some theta_a. The
+    coefficients are gathered once in Q (entries of A x n_theta^2), so that a
+    new theta costs one sparse product, A's values = Q kron(theta, theta), and
+    no sparse matrix is multiplied out per evaluation.
     """
 
-    def __init__(self, ZtZ: sp.csc_matrix, lambda_pattern: sp.csc_matrix, diagonal_lambda: bool):
+    def __init__(self, ZtZ: sp.csc_matrix, covariance):
         self.ZtZ = ZtZ
-        ones = abs(lambda_pattern).astype(bool).astype(float)
+        ones = abs(covariance.lambda_pattern).astype(bool).astype(float)
         positive = abs(ZtZ) + abs(ZtZ).astype(bool)  # strictly positive on ZtZ's pattern: no cancellation
         pattern = sp.tril(ones.T @ positive @ ones + sp.identity(ZtZ.shape[0])).tocsc()
         pattern.sort_indices()
         self._pattern = pattern
-        self._keys = self._position_keys(pattern)
-        self._diagonal = np.searchsorted(self._keys, self._keys_of_diagonal(pattern.shape[0]))
-        self._rows = pattern.indices.astype(np.int64)
-        self._cols = self._keys // pattern.shape[0]
-        self._ztz_values = self._on_pattern(sp.tril(ZtZ).tocsc()) if diagonal_lambda else None
-
-    def _on_pattern(self, matrix: sp.csc_matrix) -> np.ndarray:
-        """The values of ``matrix`` (a sub-pattern of A's, lower triangle) laid out on A's pattern."""
-        matrix = matrix.tocsc()
-        matrix.sort_indices()
-        values = np.zeros(len(self._keys))
-        values[np.searchsorted(self._keys, self._position_keys(matrix))] = matrix.data
-        return values
-
-    @staticmethod
-    def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
-        cols = np.repeat(np.arange(matrix.shape[1], dtype=np.int64), np.diff(matrix.indptr))
-        return cols * matrix.shape[0] + matrix.indices
-
-    @staticmethod
-    def _keys_of_diagonal(q: int) -> np.ndarray:
-        index = np.arange(q, dtype=np.int64)
-        return index * q + index
+        keys = _position_keys(pattern)
+        q = pattern.shape[0]
+        self._diagonal = np.searchsorted(keys, np.arange(q, dtype=np.int64) * (q + 1))
+        self._Q = _quadratic_coefficients(ZtZ, covariance, keys)
 
     @property
     def pattern(self) -> sp.csc_matrix:
         """A's structure (lower triangle, CSC, sorted indices)."""
         return self._pattern
 
-    def assemble(self, Lambda: sp.csc_matrix) -> sp.csc_matrix:
-        """The lower triangle of A for this Lambda, on the fixed pattern (q, q)."""
+    def assemble(self, theta: np.ndarray) -> sp.csc_matrix:
+        """The lower triangle of A at ``theta``, on the fixed pattern (q, q)."""
+        theta = np.asarray(theta, dtype=float)
         A = self._pattern.copy()
-        if self._ztz_values is not None:
-            scale = Lambda.diagonal()
-            A.data = self._ztz_values * scale[self._rows] * scale[self._cols]
-        else:
-            A.data = self._on_pattern(sp.tril(Lambda.T @ self.ZtZ @ Lambda))
+        A.data = self._Q @ np.outer(theta, theta).ravel()
         A.data[self._diagonal] += 1.0
         return A
+
+
+def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
+    """col * nrows + row of every stored entry of a CSC matrix: sorted when its indices are."""
+    cols = np.repeat(np.arange(matrix.shape[1], dtype=np.int64), np.diff(matrix.indptr))
+    return cols * matrix.shape[0] + matrix.indices
+
+
+def _quadratic_coefficients(ZtZ: sp.spmatrix, covariance, keys: np.ndarray) -> sp.csr_matrix:
+    """Q (len(keys), n_theta^2) with A's lower-triangle values = Q kron(theta, theta) - I.
+
+    Each stored (Z'Z)_kl meets every stored Lambda_ki of row k and Lambda_lj of
+    row l, adding (Z'Z)_kl theta_a theta_b to A_ij; only i >= j is kept. Lambda
+    is block diagonal, so (Z'Z)_kl with k's block before l's adds only above the
+    diagonal and is skipped first.
+    """
+    n_theta = covariance.n_theta
+    L = sp.csr_matrix(covariance.lambda_matrix(np.arange(1.0, n_theta + 1)))  # data: theta index + 1
+    L.sort_indices()
+    degree = np.diff(L.indptr)
+    block = L.indices[L.indptr[:-1]]  # a template is lower triangular: each row starts at its block's first column
+    M = sp.coo_matrix(ZtZ)
+    keep = block[M.row] >= block[M.col]
+    k, l, values = M.row[keep], M.col[keep], M.data[keep]
+    count = degree[k] * degree[l]
+    term = np.repeat(np.arange(len(values)), count)
+    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    at_i = L.indptr[k][term] + within // degree[l][term]
+    at_j = L.indptr[l][term] + within % degree[l][term]
+    i, j = L.indices[at_i], L.indices[at_j]
+    lower = i >= j
+    entry = np.searchsorted(keys, j[lower].astype(np.int64) * L.shape[0] + i[lower])
+    column = (L.data[at_i[lower]].astype(np.int64) - 1) * n_theta + L.data[at_j[lower]].astype(np.int64) - 1
+    Q = sp.csr_matrix((values[term[lower]], (entry, column)), shape=(len(keys), n_theta**2))
+    Q.sum_duplicates()
+    return Q

@@ -37,8 +37,7 @@ class LinearMixedModel:
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
         self.crossprods = crossprods or CrossProducts.from_arrays(design.Z, design.X, design.y)
-        diagonal = all(t.k == 1 for t in design.terms)
-        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance.lambda_pattern, diagonal)
+        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance)
         self._solver = None
         self._last = None  # (solver, PLSSolution) of the latest solve
 
@@ -172,7 +171,7 @@ class LinearMixedModel:
         theta = np.asarray(theta, dtype=float)
         if self.has_gradient:
             return self._scalar_blocks.inverse(theta)
-        A = self.system.assemble(self.covariance.lambda_matrix(theta))
+        A = self.system.assemble(theta)
         first = self.design.terms[0]
         return SchurInverse.from_matrix(A + sp.tril(A, -1).T, first.k, first.m)
 

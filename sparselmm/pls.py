@@ -71,7 +71,7 @@ class PLSSolution:
 def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
     """Factor A(theta) with ``solver`` and solve the penalized least squares problem."""
     Lambda = covariance.lambda_matrix(theta)
-    solver.factorize(system.assemble(Lambda))
+    solver.factorize(system.assemble(theta))
     right = np.asarray(Lambda.T @ np.column_stack([crossprods.Zty, crossprods.ZtX]))
     solved = solver.solve_L(right)  # one solve for [Lambda'Z'y, Lambda'Z'X]
     cu, RZX = solved[:, 0], solved[:, 1:]
