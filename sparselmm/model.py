@@ -89,11 +89,26 @@ class LinearMixedModel:
         try:
             solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
         except DataError as error:
-            fixed = ", ".join(f"'{name}'" for name in self.design.fixef_names)
-            groups = ", ".join(f"'{group}'" for group in dict.fromkeys(t.group for t in self.design.terms))
-            raise DataError(f"{error} (fixed effects: {fixed}; grouping factors: {groups})") from error
+            raise self._naming_the_model(str(error)) from error
+        except np.linalg.LinAlgError as error:
+            raise self._degenerate(theta) from error
         self._last = (solver, solution)
         return solution
+
+    def _naming_the_model(self, message: str) -> DataError:
+        fixed = ", ".join(f"'{name}'" for name in self.design.fixef_names)
+        groups = ", ".join(f"'{group}'" for group in dict.fromkeys(t.group for t in self.design.terms))
+        return DataError(f"{message} (fixed effects: {fixed}; grouping factors: {groups})")
+
+    def _degenerate(self, theta: np.ndarray) -> DataError:
+        """A(theta) is positive definite in exact arithmetic; it fails only where theta is so large
+        that the random effects reproduce the response and the identity is lost in rounding."""
+        return self._naming_the_model(
+            f"A(theta) = Lambda' Z'Z Lambda + I lost its positive definiteness in floating point at theta = "
+            f"({', '.join(f'{t:.3g}' for t in theta)}): the random effects grew until they reproduce the response, "
+            "so the criterion has no minimum. Remove random-effects columns that are the response or a function "
+            "of it, or simplify the random effects"
+        )
 
     def objective(self, theta, REML: bool = True) -> float:
         """The profiled REML criterion (or ML deviance) at ``theta``."""
@@ -137,7 +152,10 @@ class LinearMixedModel:
             return solution.objective(REML, r2=solution.r2_at(beta))
 
         def objective_and_gradient(theta):
-            value, gradient = self._gradient_criterion(theta, REML)
+            try:
+                value, gradient = self._gradient_criterion(theta, REML)
+            except np.linalg.LinAlgError as error:
+                raise self._degenerate(np.asarray(theta)) from error
             return seen(theta, value), gradient
 
         return OptimizationProblem(

@@ -17,14 +17,16 @@ names, with transforms and every random-term form, plus some plain junk.
 """
 
 import contextlib
+import json
 import re
 import signal
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sparselmm
@@ -261,8 +263,15 @@ def check_fit(fit) -> None:
     pd.testing.assert_frame_equal(record.ranef_table(), fit.ranef_table(), check_exact=True)
 
 
+def found_before(name: str) -> tuple[str, pd.DataFrame]:
+    """A case hypothesis once found failing, kept in tests/data/hostile so that every run tries it."""
+    spec = json.loads((Path(__file__).parent / "data" / "hostile" / f"{name}.json").read_text(encoding="utf-8"))
+    return spec["formula"], pd.DataFrame(spec["columns"])
+
+
 @settings(max_examples=500, **SETTINGS)
 @given(cases())
+@example(found_before("response_as_random_slope"))  # A lost positive definiteness at theta ~ 2e7: a LinAlgError
 def test_any_formula_on_any_frame_fits_or_raises_a_documented_error(case):
     check(*case)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import reference
-from sparselmm import LinearMixedModel
+from sparselmm import DataError, LinearMixedModel
 
 
 def test_start_is_lme4s_moment_estimate_for_random_intercepts():
@@ -47,3 +47,34 @@ def test_verbose_fit_reports_progress(capsys):
     LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml")).fit(verbose=True)
     err = capsys.readouterr().err
     assert "evaluation     1" in err and "done after" in err and " s]" in err
+
+
+def breaks_down(*args):
+    """What a factorization does when A(theta) loses positive definiteness in rounding at huge theta."""
+    raise np.linalg.LinAlgError("not positive definite")
+
+
+def insteval_model():
+    return LinearMixedModel.from_formula("y ~ service + (1 | s) + (1 | d)", reference.data("insteval_reml"))
+
+
+def assert_names_the_degenerate_model(caught):
+    message = str(caught.value)
+    assert "reproduce the response" in message and "(3e+07, 2e+07)" in message
+    assert "grouping factors: 's', 'd'" in message
+
+
+def test_a_breakdown_of_the_sparse_factorization_is_a_data_error_naming_the_model():
+    model = insteval_model()
+    model.solver.factorize = breaks_down
+    with pytest.raises(DataError) as caught:
+        model.objective([3e7, 2e7])
+    assert_names_the_degenerate_model(caught)
+
+
+def test_a_breakdown_of_the_blocked_factorization_is_a_data_error_naming_the_model():
+    model = insteval_model()
+    model.__dict__["_gradient_criterion"] = breaks_down
+    with pytest.raises(DataError) as caught:
+        model.problem(REML=True).objective_and_gradient(np.array([3e7, 2e7]))
+    assert_names_the_degenerate_model(caught)
