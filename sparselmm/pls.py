@@ -76,8 +76,8 @@ def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
     solved = solver.solve_L(right)  # one solve for [Lambda'Z'y, Lambda'Z'X]
     cu, RZX = solved[:, 0], solved[:, 1:]
     RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
-    cbeta = la.solve_triangular(RX, crossprods.Xty - RZX.T @ cu, trans="T")
-    beta = la.solve_triangular(RX, cbeta) + crossprods.beta_ols
+    cbeta = _solve_upper(RX, crossprods.Xty - RZX.T @ cu, transpose=True)
+    beta = _solve_upper(RX, cbeta) + crossprods.beta_ols
     r2 = max(crossprods.yty - cu @ cu - cbeta @ cbeta, 0.0)
     return PLSSolution(
         np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta, r2, crossprods.nobs, crossprods.beta_ols
@@ -85,10 +85,17 @@ def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
 
 
 def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
-    try:
-        return la.cholesky(matrix, lower=False)
-    except la.LinAlgError as error:
+    """R with R'R = matrix (p x p). LAPACK directly: scipy.linalg's checks cost more than the work here."""
+    factor, info = la.lapack.dpotrf(matrix, lower=False, clean=True)
+    if info != 0:
         raise DataError(
             "the fixed effects are not identifiable given the random effects (X'X minus its random-effects "
             "part is not positive definite); remove fixed effects that are constant within every group"
-        ) from error
+        )
+    return factor
+
+
+def _solve_upper(R: np.ndarray, b: np.ndarray, transpose: bool = False) -> np.ndarray:
+    """R^-1 b, or R^-T b, for a small upper-triangular R."""
+    x, _ = la.lapack.dtrtrs(R, b, lower=False, trans=1 if transpose else 0)
+    return x
