@@ -6,9 +6,11 @@ while after it works, and slow the next pool down: with every pool at two
 threads, a dense Cholesky of 1,156 columns took 1.6 s instead of 15 ms, and a
 CHOLMOD factorization right after dense work 50-110 ms instead of 30. So in
 our heavy calls one pool, the one scipy.linalg's LAPACK calls, keeps its
-threads and every other pool (CHOLMOD's too: its supernodes gain little from
-a second thread) runs one. When that pool cannot be told apart, every pool
-runs one thread.
+threads and every other pool runs one. When the process has a single BLAS
+pool (scipy built against the system's, as CHOLMOD is), that pool keeps its
+threads; when scipy's cannot be told apart from several, every pool runs one.
+The pools are looked up at the first heavy call; a BLAS loaded later is left
+alone.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from threadpoolctl import ThreadpoolController
 def _blas_pools() -> tuple:
     """(every BLAS pool in the process, the pool scipy.linalg uses or None); looked up once."""
     pools = tuple(c for c in ThreadpoolController().lib_controllers if c.user_api == "blas")
-    scipy_home = os.path.dirname(os.path.realpath(scipy.__file__))  # wheels keep theirs in scipy.libs
-    own = [c for c in pools if os.path.realpath(c.filepath).startswith(scipy_home)]
+    home = os.path.dirname(os.path.realpath(scipy.__file__))
+    own_folders = {home + ".libs", os.path.join(home, ".libs")}  # where scipy's wheels keep their OpenBLAS
+    own = [c for c in pools if os.path.dirname(os.path.realpath(c.filepath)) in own_folders]
     if len(own) == 1:
         return pools, own[0]
     return pools, pools[0] if len(pools) == 1 else None

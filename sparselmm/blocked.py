@@ -15,8 +15,8 @@ uses. Its inverse gives the gradient in closed form: for a term t with theta_t >
 where tr_t sums the diagonal of A^-1 over the term's columns, u are the
 spherical random effects, K = A^-1 Lambda Z'X and nu = n (ML) or n - p (REML).
 Each part vanishes like theta_t at theta_t = 0, where the gradient is 0.
-The gradient costs about one more dense factorization of S (its inverse),
-and lets a quasi-Newton optimiser converge in far fewer evaluations than a
+The gradient costs the inverse of S, about twice its factorization, and lets
+a quasi-Newton optimiser converge in far fewer evaluations than a
 derivative-free one.
 """
 
@@ -27,12 +27,13 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from ._threads import blas_threads
-from .inverse import SchurInverse, pairs_within_rows
-from .pls import LOG_2PI
+from .inverse import SchurInverse
+from .pairs import pairs_within_rows
+from .pls import LOG_2PI, fixed_effects_step, solve_upper
 
 # Columns after the first term for which S is kept dense here (6,000^2 doubles = 288 MB). The
 # gradient costs an inverse of S, about twice its factorization, and saves more evaluations than
-# that at every width measured (1e6 rows x 5,000 items: 23 s, BOBYQA through CHOLMOD 30 s).
+# that at every width measured (1e6 rows x 5,000 items: 21 s, BOBYQA through CHOLMOD 30 s).
 MAX_DENSE = 6_000
 
 
@@ -97,6 +98,8 @@ class ScalarTermBlocks:
 
         ``out``, a C-ordered (q2, q2) array, is filled instead of a new one.
         """
+        if out is not None and not out.flags.c_contiguous:
+            raise ValueError("out must be a C-contiguous (q2, q2) array: S is written through its flat view")
         lam1, lam2 = self.lambdas(theta)
         gram = self.grouped_pairs @ (lam1**2 / (lam1**2 * self.distinct_m11 + 1.0))  # C' D C on the pattern
         S = np.zeros((self.q2, self.q2)) if out is None else out
@@ -138,7 +141,11 @@ class ScalarTermBlocks:
 
 
 class ScalarTermCriterion:
-    """objective(theta) and its gradient from the cross-products, for scalar-term models."""
+    """objective(theta) and its gradient from the cross-products, for scalar-term models.
+
+    One q2 x q2 work array serves every evaluation, so a criterion must not be
+    called from two threads at once.
+    """
 
     def __init__(self, blocks: ScalarTermBlocks, crossprods):
         self.blocks = blocks
@@ -163,11 +170,8 @@ class ScalarTermCriterion:
 
         solved = factor.solve_L(lam * self.right.T)  # (1 + p, q): rows cu, RZX'
         cu, RZX = solved[0], solved[1:].T
-        cp = self.crossprods
-        RX = la.cholesky(cp.XtX - RZX.T @ RZX, lower=False)
-        cbeta = la.solve_triangular(RX, cp.Xty - RZX.T @ cu, trans="T")
-        beta = la.solve_triangular(RX, cbeta)
-        r2 = max(cp.yty - cu @ cu - cbeta @ cbeta, np.finfo(float).tiny)
+        RX, _, beta, r2 = fixed_effects_step(self.crossprods, cu, RZX)
+        r2 = max(r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, and a finite gradient
         nu = self.n - (self.p if REML else 0)
         value = logdet_A + nu * (1.0 + LOG_2PI + np.log(r2 / nu))
         if REML:
@@ -177,7 +181,7 @@ class ScalarTermCriterion:
         K = factor.solve_Lt(RZX.T).T  # (q, p) = A^-1 Lambda Z'X
         per_column = factor.inverse_diagonal_sums(theta) + nu * u**2 / r2  # the factor is spent
         if REML:
-            per_column = per_column + np.sum(la.solve_triangular(RX, K.T, trans="T") ** 2, axis=0)
+            per_column = per_column + np.sum(solve_upper(RX, K.T, transpose=True) ** 2, axis=0)
         summed = np.bincount(blocks.term_of_column, weights=per_column, minlength=len(theta))
         with np.errstate(divide="ignore", invalid="ignore"):
             gradient = np.where(theta > 0, 2.0 * (self.sizes - summed) / theta, 0.0)
@@ -195,9 +199,18 @@ class BlockedFactor:
 
     def __init__(self, a, lam1, lam2, S: np.ndarray, blocks: ScalarTermBlocks):
         self.a, self.lam1, self.lam2, self.blocks = a, lam1, lam2, blocks
-        self.U = _upper_cholesky_in_place(S.T)
+        self._U = _upper_cholesky_in_place(S.T)
+        self._spent = False
+
+    @property
+    def U(self) -> np.ndarray:
+        """U = L_S' (q2, q2), Fortran-ordered; gone once S has been inverted over it."""
+        if self._spent:
+            raise RuntimeError("this factor's memory now holds S^-1 (invert_S_in_place); factor again")
+        return self._U
 
     def logdet_S(self) -> float:
+        """log |S| = 2 sum(log diag(U))."""
         return 2.0 * float(np.sum(np.log(np.diag(self.U))))
 
     def solve_L(self, B: np.ndarray) -> np.ndarray:
@@ -218,9 +231,11 @@ class BlockedFactor:
 
     def invert_S_in_place(self) -> np.ndarray:
         """S^-1 over the factor's memory, lower triangle in C order (upper in U's view); the factor is spent."""
-        if self.U.size == 0:
-            return self.U.T
-        inverse, info = la.lapack.dpotri(self.U, lower=False, overwrite_c=True)
+        U = self.U
+        self._spent = True
+        if U.size == 0:
+            return U.T
+        inverse, info = la.lapack.dpotri(U, lower=False, overwrite_c=True)
         if info != 0:
             raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
         return inverse.T

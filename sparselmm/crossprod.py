@@ -110,7 +110,6 @@ class SystemMatrix:
     """
 
     def __init__(self, ZtZ: sp.csc_matrix, covariance):
-        self.ZtZ = ZtZ
         ones = abs(covariance.lambda_pattern).astype(bool).astype(float)
         positive = abs(ZtZ) + abs(ZtZ).astype(bool)  # strictly positive on ZtZ's pattern: no cancellation
         pattern = sp.tril(ones.T @ positive @ ones + sp.identity(ZtZ.shape[0])).tocsc()
@@ -142,7 +141,7 @@ def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
 
 
 def _quadratic_coefficients(ZtZ: sp.spmatrix, covariance, keys: np.ndarray) -> sp.csr_matrix:
-    """Q (len(keys), n_theta^2) with A's lower-triangle values = Q kron(theta, theta) - I.
+    """Q (len(keys), n_theta^2): A's lower-triangle values are Q kron(theta, theta), plus 1 on the diagonal.
 
     Each stored (Z'Z)_kl meets every stored Lambda_ki of row k and Lambda_lj of
     row l, adding (Z'Z)_kl theta_a theta_b to A_ij; only i >= j is kept. Lambda

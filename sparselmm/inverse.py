@@ -19,14 +19,13 @@ rows of W, done in batches: no q x q or n x q dense array is formed.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
 from ._threads import blas_threads
 from .errors import SparseLMMError
+from .pairs import pairs_within_rows
 
 MAX_DENSE = 12_000  # columns of S kept dense (12,000^2 doubles = 1.15 GB)
 BATCH = 4_096  # rows of W per dense batch
@@ -46,8 +45,7 @@ class SchurInverse:
         self.k1, self.m1 = k1, A11_inv.shape[0]
         self.q1, self.q2 = W.shape
         self.A11_inv, self.W, self.S_inv = A11_inv, W, S_inv
-        if first_term_blocks is not None:
-            self.__dict__["first_term_blocks"] = first_term_blocks
+        self._first_term_blocks = first_term_blocks
 
     @classmethod
     def from_matrix(cls, A: sp.spmatrix, k1: int, m1: int) -> "SchurInverse":
@@ -68,9 +66,15 @@ class SchurInverse:
             schur = A[q1:, q1:].toarray() - (A12.T @ W).toarray()  # dense by nature (q2, q2)
             return cls(k1, A11_inv, W, _spd_inverse(schur))
 
-    @cached_property
+    @property
     def first_term_blocks(self) -> np.ndarray:
         """Diagonal k1 x k1 blocks of A^-1 for the first term's levels, shape (m1, k1, k1)."""
+        if self._first_term_blocks is None:
+            self._first_term_blocks = self._first_blocks_from_W()
+        return self._first_term_blocks
+
+    def _first_blocks_from_W(self) -> np.ndarray:
+        """A11^-1 + the diagonal blocks of W S^-1 W'."""
         blocks = self.A11_inv.copy()
         if self.q2 == 0:
             return blocks
@@ -129,19 +133,6 @@ class SchurInverse:
         for start in range(0, Y.shape[0], BATCH):
             block = Y[start:start + BATCH]
             second[start:start + BATCH] = np.asarray(block.multiply(block @ self.S_inv).sum(axis=1)).ravel()
-
-
-def pairs_within_rows(indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in a CSR matrix's data) of every pair (a, b), a >= b, of entries sharing a row."""
-    degree = np.diff(indptr).astype(np.int64)
-    count = int(np.sum(degree * (degree + 1) // 2))
-    index = np.int32 if count < 2**31 else np.int64  # half the memory of the pair-length arrays
-    row_start = np.repeat(indptr[:-1].astype(index), degree)  # per entry: where its row starts
-    partners = np.arange(indptr[-1], dtype=index) - row_start + 1  # entry a pairs with the a + 1 up to itself
-    first = np.repeat(np.arange(indptr[-1], dtype=index), partners)
-    offset = np.arange(count, dtype=index) - np.repeat(np.cumsum(partners, dtype=index) - partners, partners)
-    offset += np.repeat(row_start, partners)
-    return first, offset
 
 
 def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from .convergence import diagnose
 from .covariance import CovarianceStructure
 from .crossprod import CrossProducts, SystemMatrix
 from .design import Design, build_design
-from .errors import DataError
+from .errors import DataError, SparseLMMError
 from .inverse import SchurInverse
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
 from .pls import PLSSolution, solve_pls
@@ -81,21 +81,35 @@ class LinearMixedModel:
 
         The last solution is kept: asking again for the same theta costs nothing.
         """
-        theta = np.asarray(theta, dtype=float)
+        theta = self._checked_theta(theta)
         solver = self.solver
         last = self._last
         if last is not None and last[0] is solver and np.array_equal(last[1].theta, theta):
             return last[1]
         try:
-            solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
+            with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
+                solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
         except DataError as error:
             raise self._naming_the_model(str(error)) from error
         except np.linalg.LinAlgError as error:
             raise self._degenerate(theta) from error
+        if not np.isfinite([solution.logdet_L, solution.r2, *solution.beta]).all():  # overflow at huge theta
+            raise self._degenerate(theta)
         self._last = (solver, solution)
         return solution
 
+    def _checked_theta(self, theta, what: str = "theta") -> np.ndarray:
+        """theta as an array, or an error if it is not n_theta finite numbers."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self.covariance.n_theta,) or not np.isfinite(theta).all():
+            names = ", ".join(self.covariance.names)
+            raise SparseLMMError(
+                f"{what} must be a vector of {self.covariance.n_theta} finite values ({names}), got {theta.tolist()}"
+            )
+        return theta
+
     def _naming_the_model(self, message: str) -> DataError:
+        """``message`` with the model's fixed effects and grouping factors, so that the user can find them."""
         fixed = ", ".join(f"'{name}'" for name in self.design.fixef_names)
         groups = ", ".join(f"'{group}'" for group in dict.fromkeys(t.group for t in self.design.terms))
         return DataError(f"{message} (fixed effects: {fixed}; grouping factors: {groups})")
@@ -152,10 +166,16 @@ class LinearMixedModel:
             return solution.objective(REML, r2=solution.r2_at(beta))
 
         def objective_and_gradient(theta):
+            theta = self._checked_theta(theta)
             try:
-                value, gradient = self._gradient_criterion(theta, REML)
+                with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
+                    value, gradient = self._gradient_criterion(theta, REML)
+            except DataError as error:
+                raise self._naming_the_model(str(error)) from error
             except np.linalg.LinAlgError as error:
-                raise self._degenerate(np.asarray(theta)) from error
+                raise self._degenerate(theta) from error
+            if not np.isfinite([value, *gradient]).all():  # overflow at huge theta
+                raise self._degenerate(theta)
             return seen(theta, value), gradient
 
         return OptimizationProblem(
@@ -186,12 +206,28 @@ class LinearMixedModel:
 
         Scalar-term models reuse the blocks of their gradient; others split the sparse A.
         """
-        theta = np.asarray(theta, dtype=float)
+        theta = self._checked_theta(theta)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
+                inverse = self._split_inverse(theta)
+        except np.linalg.LinAlgError as error:
+            raise self._inverse_fails(f"({error})") from error
+        if not (np.isfinite(inverse.A11_inv).all() and np.isfinite(inverse.S_inv).all()):
+            raise self._inverse_fails("(it overflows)")
+        return inverse
+
+    def _split_inverse(self, theta: np.ndarray) -> SchurInverse:
         if self.has_gradient:
             return self._scalar_blocks.inverse(theta)
         A = self.system.assemble(theta)
         first = self.design.terms[0]
         return SchurInverse.from_matrix(A + sp.tril(A, -1).T, first.k, first.m)
+
+    def _inverse_fails(self, reason: str) -> SparseLMMError:
+        return self._naming_the_model(
+            f"A^-1 cannot be formed at this theta {reason}: the fit is degenerate; simplify the random effects "
+            "(a term repeated, or more effects than the data support)"
+        )
 
     def default_optimizer(self) -> Optimizer:
         """BOBYQA, lme4's optimiser and path, unless the data are large and the exact gradient is at hand.
@@ -260,11 +296,9 @@ class LinearMixedModel:
         return snapped
 
     def _checked_start(self, start) -> np.ndarray:
-        start = np.asarray(start, dtype=float)
-        if start.shape != (self.covariance.n_theta,) or np.any(start < self.covariance.lower):
-            raise ValueError(
-                f"start must be a theta of length {self.covariance.n_theta} within its bounds "
-                f"({', '.join(self.covariance.names)})"
-            )
+        start = self._checked_theta(start, "start")
+        below = [name for name, value, bound in zip(self.covariance.names, start, self.covariance.lower) if value < bound]
+        if below:
+            raise SparseLMMError(f"start must not be negative where theta is bounded by 0: {', '.join(below)}")
         return start
 

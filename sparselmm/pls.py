@@ -75,13 +75,23 @@ def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
     right = np.asarray(Lambda.T @ np.column_stack([crossprods.Zty, crossprods.ZtX]))
     solved = solver.solve_L(right)  # one solve for [Lambda'Z'y, Lambda'Z'X]
     cu, RZX = solved[:, 0], solved[:, 1:]
-    RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
-    cbeta = _solve_upper(RX, crossprods.Xty - RZX.T @ cu, transpose=True)
-    beta = _solve_upper(RX, cbeta) + crossprods.beta_ols
-    r2 = max(crossprods.yty - cu @ cu - cbeta @ cbeta, 0.0)
+    RX, cbeta, beta, r2 = fixed_effects_step(crossprods, cu, RZX)
     return PLSSolution(
-        np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta, r2, crossprods.nobs, crossprods.beta_ols
+        np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta + crossprods.beta_ols, r2,
+        crossprods.nobs, crossprods.beta_ols,
     )
+
+
+def fixed_effects_step(crossprods, cu: np.ndarray, RZX: np.ndarray) -> tuple:
+    """(RX (p, p), cbeta (p,), beta (p,), r2) from the random-effects solves cu (q,) and RZX (q, p).
+
+    beta is that of the shifted response (add crossprods.beta_ols); r2 is at least 0.
+    """
+    RX = _upper_cholesky(crossprods.XtX - RZX.T @ RZX)
+    cbeta = solve_upper(RX, crossprods.Xty - RZX.T @ cu, transpose=True)
+    beta = solve_upper(RX, cbeta)
+    r2 = max(crossprods.yty - cu @ cu - cbeta @ cbeta, 0.0)
+    return RX, cbeta, beta, r2
 
 
 def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
@@ -95,7 +105,7 @@ def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
     return factor
 
 
-def _solve_upper(R: np.ndarray, b: np.ndarray, transpose: bool = False) -> np.ndarray:
+def solve_upper(R: np.ndarray, b: np.ndarray, transpose: bool = False) -> np.ndarray:
     """R^-1 b, or R^-T b, for a small upper-triangular R."""
     x, _ = la.lapack.dtrtrs(R, b, lower=False, trans=1 if transpose else 0)
     return x

@@ -16,19 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg as la
 
-from .errors import SparseLMMError
 from .inverse import SchurInverse
-
-
-def schur_inverse(fit) -> SchurInverse:
-    """The two-block inverse of A at the fit's theta."""
-    try:
-        return fit.model.schur_inverse(fit.theta)
-    except np.linalg.LinAlgError as error:
-        raise SparseLMMError(
-            f"A^-1 cannot be formed at this fit's theta ({error}): the fit is degenerate; "
-            "simplify the random effects (a term repeated, or more effects than the data support)"
-        ) from error
 
 
 def conditional_covariances(fit, inverse: SchurInverse) -> dict:

@@ -158,7 +158,7 @@ class LmerResult(Tables):
     # ----------------------------------------------------------- after the fit
     @cached_property
     def _inverse(self):
-        return postfit.schur_inverse(self)
+        return self.model.schur_inverse(self.theta)
 
     @cached_property
     def condvar(self) -> dict:

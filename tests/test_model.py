@@ -1,10 +1,13 @@
 """LinearMixedModel: lme4's start, bounds handling and the fit log."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import reference
-from sparselmm import DataError, LinearMixedModel
+from sparselmm import DataError, LinearMixedModel, SparseLMMError
 
 
 def test_start_is_lme4s_moment_estimate_for_random_intercepts():
@@ -38,8 +41,12 @@ def test_fit_log_records_every_evaluation():
 
 def test_start_argument_is_checked():
     model = LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", reference.data("toy_ml"))
-    with pytest.raises(ValueError, match="start must be a theta of length 1"):
+    with pytest.raises(SparseLMMError, match="start must be a vector of 1 finite values"):
         model.fit(start=[1.0, 2.0])
+    with pytest.raises(SparseLMMError, match=r"start must be a vector of 1 finite values \(subject.\(Intercept\)\)"):
+        model.fit(start=[np.inf])
+    with pytest.raises(SparseLMMError, match=r"not be negative .*: subject.\(Intercept\)"):
+        model.fit(start=[-0.5])
     assert model.fit(REML=False, start=[0.5]).objective == pytest.approx(reference.load_case("toy_ml")["objective"], rel=1e-8)
 
 
@@ -78,3 +85,28 @@ def test_a_breakdown_of_the_blocked_factorization_is_a_data_error_naming_the_mod
     with pytest.raises(DataError) as caught:
         model.problem(REML=True).objective_and_gradient(np.array([3e7, 2e7]))
     assert_names_the_degenerate_model(caught)
+
+
+def test_theta_so_large_that_everything_overflows_is_a_documented_error_on_every_route():
+    model = insteval_model()
+    theta = np.array([1e160, 1.0])
+    routes = [lambda: model.objective(theta), lambda: model.problem(REML=True).objective_and_gradient(theta),
+              lambda: model.schur_inverse(theta)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from numpy either
+        for route in routes:
+            with pytest.raises(SparseLMMError, match="grouping factors: 's', 'd'"):
+                route()
+
+
+def test_unidentifiable_fixed_effects_give_one_message_on_both_routes():
+    """w is constant within g: at a large theta for g, X'X minus its random-effects part is singular."""
+    rng = np.random.default_rng(1)
+    g, h = rng.integers(0, 20, 400), rng.integers(0, 15, 400)
+    w = rng.normal(size=20)[g]
+    data = pd.DataFrame({"y": rng.normal(size=400) + w, "w": w, "g": g.astype(str), "h": h.astype(str)})
+    model = LinearMixedModel.from_formula("y ~ w + (1 | g) + (1 | h)", data)
+    theta = np.array([1e8, 0.5])
+    for route in (lambda: model.objective(theta), lambda: model.problem(REML=True).objective_and_gradient(theta)):
+        with pytest.raises(DataError, match=r"not identifiable .* \(fixed effects: '\(Intercept\)', 'w'; grouping"):
+            route()
