@@ -94,7 +94,8 @@ class Accumulator:
 
 
 class SystemMatrix:
-    """A(theta) = Lambda' Z'Z Lambda + I, lower triangle, on one fixed sparse pattern.
+    """The penalized system at theta: A = Lambda' Z'Z Lambda + I (lower triangle, one fixed
+    sparse pattern) and its right-hand side Lambda' [Z'y Z'X].
 
     scipy.sparse products drop entries that happen to be zero (all of them at
     theta = 0), so A's values are written into a pattern fixed once: the lower
@@ -106,10 +107,12 @@ class SystemMatrix:
     (Z'Z)_kl Lambda_lj, where each stored Lambda_ki is some theta_a. The
     coefficients are gathered once in Q (entries of A x n_theta^2), so that a
     new theta costs one sparse product, A's values = Q kron(theta, theta), and
-    no sparse matrix is multiplied out per evaluation.
+    no sparse matrix is multiplied out per evaluation. The right-hand side is
+    linear in theta and is kept the same way.
     """
 
-    def __init__(self, ZtZ: sp.csc_matrix, covariance):
+    def __init__(self, crossprods: CrossProducts, covariance):
+        ZtZ = crossprods.ZtZ
         ones = abs(covariance.lambda_pattern).astype(bool).astype(float)
         positive = abs(ZtZ) + abs(ZtZ).astype(bool)  # strictly positive on ZtZ's pattern: no cancellation
         pattern = sp.tril(ones.T @ positive @ ones + sp.identity(ZtZ.shape[0])).tocsc()
@@ -119,6 +122,9 @@ class SystemMatrix:
         q = pattern.shape[0]
         self._diagonal = np.searchsorted(keys, np.arange(q, dtype=np.int64) * (q + 1))
         self._Q = _quadratic_coefficients(ZtZ, covariance, keys)
+        right = np.column_stack([crossprods.Zty, crossprods.ZtX])
+        self._right_shape = right.shape
+        self._R = _linear_coefficients(right, covariance)
 
     @property
     def pattern(self) -> sp.csc_matrix:
@@ -133,11 +139,25 @@ class SystemMatrix:
         A.data[self._diagonal] += 1.0
         return A
 
+    def right_side(self, theta: np.ndarray) -> np.ndarray:
+        """Lambda(theta)' [Z'y Z'X], shape (q, 1 + p)."""
+        return (self._R @ np.asarray(theta, dtype=float)).reshape(self._right_shape)
+
 
 def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
     """col * nrows + row of every stored entry of a CSC matrix: sorted when its indices are."""
     cols = np.repeat(np.arange(matrix.shape[1], dtype=np.int64), np.diff(matrix.indptr))
     return cols * matrix.shape[0] + matrix.indices
+
+
+def _linear_coefficients(B: np.ndarray, covariance) -> sp.csr_matrix:
+    """R (q r, n_theta) with Lambda(theta)' B = (R theta) reshaped to (q, r): stored Lambda_ki = theta_a
+    adds theta_a B[k] to row i."""
+    L = sp.coo_matrix(covariance.lambda_matrix(np.arange(1.0, covariance.n_theta + 1)))  # data: theta index + 1
+    width = B.shape[1]
+    rows = (L.col[:, None].astype(np.int64) * width + np.arange(width)).ravel()
+    columns = np.repeat(L.data.astype(np.int64) - 1, width)
+    return sp.csr_matrix((B[L.row].ravel(), (rows, columns)), shape=(B.size, covariance.n_theta))
 
 
 def _quadratic_coefficients(ZtZ: sp.spmatrix, covariance, keys: np.ndarray) -> sp.csr_matrix:

@@ -37,7 +37,7 @@ class LinearMixedModel:
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
         self.crossprods = crossprods or CrossProducts.from_arrays(design.Z, design.X, design.y)
-        self.system = SystemMatrix(self.crossprods.ZtZ, self.covariance)
+        self.system = SystemMatrix(self.crossprods, self.covariance)
         self._solver = None
         self._last = None  # (solver, PLSSolution) of the latest solve
 
@@ -88,7 +88,7 @@ class LinearMixedModel:
             return last[1]
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
-                solution = solve_pls(theta, self.crossprods, self.covariance, self.system, solver)
+                solution = solve_pls(theta, self.crossprods, self.system, solver)
         except DataError as error:
             raise self._naming_the_model(str(error)) from error
         except np.linalg.LinAlgError as error:

@@ -68,12 +68,10 @@ class PLSSolution:
         return solver.solve_Lt(self.cu - self.RZX @ (self.beta - self.beta_ols))
 
 
-def solve_pls(theta, crossprods, covariance, system, solver) -> PLSSolution:
+def solve_pls(theta, crossprods, system, solver) -> PLSSolution:
     """Factor A(theta) with ``solver`` and solve the penalized least squares problem."""
-    Lambda = covariance.lambda_matrix(theta)
     solver.factorize(system.assemble(theta))
-    right = np.asarray(Lambda.T @ np.column_stack([crossprods.Zty, crossprods.ZtX]))
-    solved = solver.solve_L(right)  # one solve for [Lambda'Z'y, Lambda'Z'X]
+    solved = solver.solve_L(system.right_side(theta))  # one solve for [Lambda'Z'y, Lambda'Z'X]
     cu, RZX = solved[:, 0], solved[:, 1:]
     RX, cbeta, beta, r2 = fixed_effects_step(crossprods, cu, RZX)
     return PLSSolution(

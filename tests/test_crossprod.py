@@ -1,4 +1,5 @@
-"""Cross-products and A(theta): the system matrix on its fixed pattern equals Lambda' Z'Z Lambda + I."""
+"""Cross-products and the penalized system: A(theta) on its fixed pattern equals Lambda' Z'Z Lambda + I,
+its right-hand side Lambda' [Z'y Z'X]."""
 
 import warnings
 
@@ -30,6 +31,15 @@ def test_assembled_A_equals_the_dense_product(case_id):
                      rng.normal(size=model.covariance.n_theta))
     A = model.system.assemble(theta)
     np.testing.assert_allclose(A.toarray(), dense_A(model, theta), rtol=1e-13, atol=1e-12)
+
+
+@pytest.mark.parametrize("case_id", reference.case_ids(include_large=False))
+def test_right_side_equals_lambda_transpose_times_the_products(case_id):
+    model = model_of(case_id)
+    theta = np.random.default_rng(12).normal(size=model.covariance.n_theta)
+    products = model.crossprods
+    expected = model.covariance.lambda_matrix(theta).toarray().T @ np.column_stack([products.Zty, products.ZtX])
+    np.testing.assert_allclose(model.system.right_side(theta), expected, rtol=1e-13, atol=1e-12)
 
 
 @pytest.mark.parametrize("case_id", ["sleepstudy_reml", "correlated_three_reml", "crossed_ml", "uncorrelated_reml"])
