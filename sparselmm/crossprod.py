@@ -1,4 +1,4 @@
-"""Cross-products of the data, computed once, and the matrix A(theta) assembled from them.
+"""Cross-products of the data, computed once, and the penalized system at theta built from them: A and its right side.
 
 Every quantity of the profiled fit depends on the data only through Z'Z, Z'X,
 Z'y, X'X, X'y and y'y. They are formed once per data set (and can be summed
@@ -93,7 +93,7 @@ class Accumulator:
         return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares))
 
 
-class SystemMatrix:
+class PenalizedSystem:
     """The penalized system at theta: A = Lambda' Z'Z Lambda + I (lower triangle, one fixed
     sparse pattern) and its right-hand side Lambda' [Z'y Z'X].
 

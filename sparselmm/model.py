@@ -12,7 +12,7 @@ from . import blocked
 from ._threads import blas_threads
 from .convergence import diagnose
 from .covariance import CovarianceStructure
-from .crossprod import CrossProducts, SystemMatrix
+from .crossprod import CrossProducts, PenalizedSystem
 from .design import Design, build_design
 from .errors import DataError, SparseLMMError
 from .inverse import SchurInverse
@@ -37,7 +37,7 @@ class LinearMixedModel:
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
         self.crossprods = crossprods or CrossProducts.from_arrays(design.Z, design.X, design.y)
-        self.system = SystemMatrix(self.crossprods, self.covariance)
+        self.system = PenalizedSystem(self.crossprods, self.covariance)
         self._solver = None
         self._last = None  # (solver, PLSSolution) of the latest solve
 
