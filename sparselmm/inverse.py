@@ -12,9 +12,10 @@ With W = A11^-1 A12 and the Schur complement S = A22 - A21 W (q2 x q2),
            [-S^-1 W'              S^-1  ]
 
 S is dense by nature: it is the trailing block that a sparse Cholesky of A
-fills in too (for crossed factors, the smaller factor's levels), so its inverse
-costs what one factorization costs. Everything else is sparse work over the
-rows of W, done in batches: no q x q or n x q dense array is formed.
+fills in too (for crossed factors, the smaller factor's levels); inverting it
+(LAPACK's potrf then potri) costs about three factorizations of it. Everything
+else is sparse work over the rows of W, done in batches: no q x q or n x q
+dense array is formed.
 """
 
 from __future__ import annotations
