@@ -1,4 +1,4 @@
-"""LinearMixedModel: lme4's start, bounds handling and the fit log."""
+"""LinearMixedModel: lme4's start, bounds handling, the fit log, and documented errors where an evaluation breaks down."""
 
 import warnings
 
