@@ -218,13 +218,13 @@ class BlockedFactor:
         q1, C = self.blocks.q1, self.blocks.C
         x1 = B[:, :q1] / np.sqrt(self.a)
         coupling = self.lam2 * (C.T @ (self.lam1 * x1 / np.sqrt(self.a)).T).T  # (L21 x1)'
-        x2 = _solve_upper(self.U, (B[:, q1:] - coupling).T, trans="T").T
+        x2 = solve_upper(self.U, (B[:, q1:] - coupling).T, transpose=True).T
         return np.hstack([x1, x2])
 
     def solve_Lt(self, V: np.ndarray) -> np.ndarray:
         """Rows of L^-T V' (the back substitution), V as (r, q)."""
         q1, C = self.blocks.q1, self.blocks.C
-        x2 = _solve_upper(self.U, V[:, q1:].T, trans="N").T
+        x2 = solve_upper(self.U, V[:, q1:].T).T
         coupling = (self.lam1 / np.sqrt(self.a)) * (C @ (self.lam2 * x2).T).T  # (L21' x2)'
         x1 = (V[:, :q1] - coupling) / np.sqrt(self.a)
         return np.hstack([x1, x2])
@@ -267,13 +267,6 @@ def _pair_matrix(C: sp.csr_matrix, first, second, pair_entry, entries: int) -> s
     degree = np.diff(C.indptr).astype(np.int64)
     indptr = np.concatenate([[0], np.cumsum(degree * (degree + 1) // 2)])  # row i's pairs, in pairs_within_rows order
     return sp.csc_matrix((C.data[first] * C.data[second], pair_entry, indptr), shape=(entries, C.shape[0]))
-
-
-def _solve_upper(U: np.ndarray, B: np.ndarray, trans: str) -> np.ndarray:
-    """U^-1 B ("N") or U^-T B ("T") for upper-triangular U; nothing to do when the block is empty."""
-    if U.size == 0:
-        return B
-    return la.solve_triangular(U, B, lower=False, trans=trans, check_finite=False)
 
 
 def _upper_cholesky_in_place(matrix: np.ndarray) -> np.ndarray:

@@ -104,6 +104,8 @@ def _upper_cholesky(matrix: np.ndarray) -> np.ndarray:
 
 
 def solve_upper(R: np.ndarray, b: np.ndarray, transpose: bool = False) -> np.ndarray:
-    """R^-1 b, or R^-T b, for a small upper-triangular R."""
+    """R^-1 b, or R^-T b, for upper-triangular R (LAPACK's trtrs: no copy of a Fortran-ordered R)."""
+    if R.size == 0:
+        return b
     x, _ = la.lapack.dtrtrs(R, b, lower=False, trans=1 if transpose else 0)
     return x
