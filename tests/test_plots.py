@@ -51,6 +51,13 @@ def titles(figure):
     return [ax.get_title() for ax in figure.axes]
 
 
+def one_panel_points(figure, title, tmp_path):
+    """The figure renders, has the one panel ``title``, and its (x, y) points, shape (n, 2)."""
+    assert_renders(figure, tmp_path)
+    assert titles(figure) == [title]
+    return points(figure.axes[0])
+
+
 def points(ax):
     """The (x, y) of a panel's first scatter or errorbar points, shape (n, 2)."""
     if ax.collections and hasattr(ax.collections[0], "get_offsets") and not ax.containers:
@@ -110,10 +117,7 @@ def test_caterpillar_of_an_unknown_group_names_it(penicillin):
 
 def test_residuals_against_fitted_are_lme4s(sleepstudy, tmp_path):
     spec, fit = sleepstudy
-    figure = fit.plot_residuals()
-    assert_renders(figure, tmp_path)
-    assert titles(figure) == ["Residuals vs fitted"]
-    xy = points(figure.axes[0])
+    xy = one_panel_points(fit.plot_residuals(), "Residuals vs fitted", tmp_path)
     assert xy.shape == (fit.nobs, 2)
     used = np.array(spec["fitted_index"]) - 1
     np.testing.assert_allclose(xy[used, 0], spec["fitted"], rtol=1e-4)
@@ -136,9 +140,7 @@ def test_normal_quantiles_are_rs_qqnorm(n):
 def test_qq_plot_of_residuals(sleepstudy, tmp_path):
     spec, fit = sleepstudy
     figure = fit.plot_qq()
-    assert_renders(figure, tmp_path)
-    assert titles(figure) == ["Normal QQ plot of residuals"]
-    xy = points(figure.axes[0])
+    xy = one_panel_points(figure, "Normal QQ plot of residuals", tmp_path)
     assert xy.shape == (180, 2)
     np.testing.assert_allclose(np.sort(xy[:, 1]), np.sort(spec["residuals"]), rtol=0, atol=1e-3)
     assert np.all(np.diff(xy[:, 0]) > 0) and np.all(np.diff(xy[:, 1]) >= 0)
