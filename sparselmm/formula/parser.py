@@ -1,11 +1,12 @@
 """Tokens to a syntax tree, binding operators as R does.
 
-A recursive-descent parser, one method per precedence level. Operators bind as
-in R (``?Syntax``), loosest first: ``~``; ``|`` and ``||``; ``+`` and ``-``;
+A recursive-descent parser: ``binary`` climbs a table of binary-operator
+levels, then ``unary``, ``power`` and ``atom`` take the tightest. Operators
+bind as in R (``?Syntax``), loosest first: ``~``; ``|`` and ``||``; ``+`` and ``-``;
 ``*`` and ``/``; ``%%``-style operators such as ``%in%``; ``:``; unary minus;
 ``^`` (right-associative, so ``a^b^c`` is ``a^(b^c)``). Inside parentheses
-parsing restarts below ``~``; a call's arguments restart at ``+``, so neither
-``~`` nor ``|`` can appear in one.
+parsing restarts below ``~`` (so no ``~`` there), and a call's arguments
+restart at ``+`` (so no ``~`` or ``|`` in them).
 
 The tree says nothing yet about model terms: what ``*``, ``/`` or ``|`` mean
 at the top level is the term algebra's business, and inside a call
