@@ -155,7 +155,9 @@ def test_subnormal_numbers(values, digits, expected):
         pytest.param([0.1], 22, ["0.1000000000000000055511"], id="digits-22"),
     ],
 )
-@pytest.mark.xfail(strict=True, reason="with digits >= 16 R counts the binary value's digits (0.10000000000000001); rformat gives 0.1")
+@pytest.mark.xfail(
+    strict=True, reason="with digits >= 16 R counts the binary value's digits (0.10000000000000001); rformat gives 0.1"
+)
 def test_sixteen_digits_or_more(values, digits, expected):
     assert format_numbers(values, digits) == expected
 
@@ -233,7 +235,11 @@ NAMED = [  # names, values, R's print(c(name = value, ...)) (default digits 7)
         "    Min      1Q  Median      3Q     Max \n-3.9536 -0.4634  0.0231  0.4634  5.1793 ",
     ),
     (["x"], [1], "x \n1 "),
-    (["averyveryverylongname", "b"], [1, 2], "averyveryverylongname                     b \n                    1                     2 "),
+    (
+        ["averyveryverylongname", "b"],
+        [1, 2],
+        "averyveryverylongname                     b \n                    1                     2 ",
+    ),
     (["a", "b", "c"], [-1, NAN, INF], "  a   b   c \n -1 NaN Inf "),
     (["a", "b"], [1e-10, 1], "    a     b \n1e-10 1e+00 "),
 ]
@@ -262,13 +268,24 @@ MATRICES = [  # rows, header, row names, right, R's print(m, quote = FALSE, righ
     ([["a", "ccc"], ["bb", "d"]], ["X", "YY"], ["r1", "row2"], True, ["      X  YY", "r1    a ccc", "row2 bb   d"]),
     (
         VARCORR, ["Groups", "Name", "Std.Dev.", "Corr"], ["", ""], False,
-        [" Groups  Name        Std.Dev. Corr", " Subject (Intercept) 24.741       ", "         Days        5.922    0.07"],
+        [
+            " Groups  Name        Std.Dev. Corr",
+            " Subject (Intercept) 24.741       ",
+            "         Days        5.922    0.07",
+        ],
     ),
     (
         VARCORR, ["Groups", "Name", "Std.Dev.", "Corr"], ["", ""], True,
-        ["  Groups        Name Std.Dev. Corr", " Subject (Intercept)   24.741     ", "                Days    5.922 0.07"],
+        [
+            "  Groups        Name Std.Dev. Corr",
+            " Subject (Intercept)   24.741     ",
+            "                Days    5.922 0.07",
+        ],
     ),
-    ([["0.195", "-0.5"], ["", "0.33"]], ["(Intr)", "x"], ["x", "z"], True, ["  (Intr)    x", "x  0.195 -0.5", "z        0.33"]),
+    (
+        [["0.195", "-0.5"], ["", "0.33"]], ["(Intr)", "x"], ["x", "z"], True,
+        ["  (Intr)    x", "x  0.195 -0.5", "z        0.33"],
+    ),
     ([["1", "1", "1"]], ["longheader", "h", ""], ["r"], False, ["  longheader h  ", "r 1          1 1"]),
 ]
 
