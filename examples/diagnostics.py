@@ -33,8 +33,8 @@ def singular_fit(out: Path) -> None:
         fit = slmm.lmer("Yield ~ 1 + (1 | Batch)", DYESTUFF2)
     for warning in caught:
         print(f"{warning.category.__name__}: {warning.message}")
-    print(f"singular: {fit.singular}, theta: {fit.theta}, optimizer: {fit.convergence.optimizer}, "
-          f"evaluations: {fit.convergence.evaluations}\n")
+    print(f"singular: {fit.singular}, theta: {fit.theta}, optimizer: {fit.optsummary.optimizer}, "
+          f"evaluations: {fit.optsummary.evaluations}\n")
     print(fit.summary())
     fit.plot_caterpillar().savefig(out / "dyestuff2_caterpillar.png", dpi=100)
 

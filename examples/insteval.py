@@ -21,7 +21,7 @@ def main(path: Path) -> None:
     started = time.perf_counter()
     fit = slmm.lmer("y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)", data=insteval)
     print(f"fitted {fit.nobs} rows in {time.perf_counter() - started:.2f} s "
-          f"({fit.optimization.nfev} evaluations)\n")
+          f"({fit.optsummary.evaluations} evaluations)\n")
     print(fit.summary())
 
 

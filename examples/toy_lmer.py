@@ -131,7 +131,7 @@ def main() -> None:
     model = slmm.LinearMixedModel.from_formula("y ~ x1 + (1 | subject)", data)
     print("The seed's alternating fit (ML):")
     alternating = alternating_fit(model)
-    print(f"converged: {alternating.optimization.message}\n")
+    print(f"converged: {alternating.optsummary.returnvalue}\n")
 
     fit = slmm.lmer("y ~ x1 + (1 | subject)", data, REML=False)
     print(fit.summary(), "\n")

@@ -11,6 +11,7 @@ from .errors import (
     DataError,
     FormulaError,
     RankDeficiencyWarning,
+    ScaleWarning,
     SingularFitWarning,
     SparseLMMError,
 )
@@ -18,14 +19,15 @@ from .export import FitRecord, load_json
 from .model import LinearMixedModel
 from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, Optimizer
 from .results import LmerResult
-from .solvers import CholmodSolver, DenseSolver, Solver
+from .optsummary import OptSummary
+from .solvers import BlockedSolver, CholmodSolver, DenseSolver, Solver
 
 __version__ = "0.1.0"
 
 __all__ = [
     "lmer", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
     "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer",
-    "Solver", "CholmodSolver", "DenseSolver",
+    "Solver", "BlockedSolver", "CholmodSolver", "DenseSolver", "OptSummary",
     "SparseLMMError", "FormulaError", "DataError",
-    "RankDeficiencyWarning", "SingularFitWarning", "ConvergenceWarning",
+    "RankDeficiencyWarning", "ScaleWarning", "SingularFitWarning", "ConvergenceWarning",
 ]

@@ -33,20 +33,17 @@ CHUNK_ROWS = 500_000
 
 
 def from_chunks(formula, source, levels: dict | None = None, read_options: dict | None = None):
-    """A :class:`~sparselmm.LinearMixedModel` from chunks of rows.
+    """The design and cross-products of data in chunks of rows (``LinearMixedModel.from_chunks`` fits them).
 
     ``levels`` maps each factor (a column such as ``"user"``, or an interaction
     grouping factor such as ``"dept:service"``) to its levels; without it a first
     pass learns them. ``read_options`` go to ``pandas.read_csv`` for a CSV path
     (e.g. ``{"dtype": {"user": str}}``).
     """
-    from .model import LinearMixedModel
-
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     chunks = _chunk_source(source, read_options or {}, one_pass_ok=levels is not None)
     variable_levels, group_levels = _learn(formula, chunks()) if levels is None else _split_given(formula, levels)
-    design, crossprods = _accumulate(formula, chunks(), variable_levels, group_levels)
-    return LinearMixedModel(design, crossprods)
+    return _accumulate(formula, chunks(), variable_levels, group_levels)
 
 
 def _chunk_source(source, read_options: dict, one_pass_ok: bool):
@@ -147,7 +144,8 @@ def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: d
     check_terms(specs, nobs)
     check_fixed(kept, nobs)
     levels = dict(variable_levels)
-    design = Design(formula, tuple(kept), tuple(aliased), tuple(specs), levels, nobs, dropped)
+    messages = (rank_deficiency_message(len(aliased)),) if aliased else ()
+    design = Design(formula, tuple(kept), tuple(aliased), tuple(specs), levels, nobs, dropped, fit_messages=messages)
     return design, crossprods.keep_columns(keep)
 
 

@@ -10,6 +10,8 @@ only refills its values, so its structure never changes under the factorization.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -29,6 +31,8 @@ class CovarianceStructure:
         self.terms = tuple(terms)
         self.sizes = [t.k * (t.k + 1) // 2 for t in self.terms]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self._triangles = [tuple(np.array(index, dtype=int).reshape(-1, 2).T) for index in
+                           (lower_triangle(t.k) for t in self.terms)]
         self._lambda = self._pattern()
 
     @property
@@ -91,13 +95,35 @@ class CovarianceStructure:
         matrix.data = np.asarray(theta, dtype=float)[self._theta_index]
         return matrix
 
+    def times_lambda(self, theta: np.ndarray, B: np.ndarray, transpose: bool = False,
+                     terms: slice = slice(None)) -> np.ndarray:
+        """Lambda B (or Lambda' B) for B of shape (q,) or (q, r), without a sparse matrix.
+
+        Lambda repeats each term's template once per level, so each term's rows of B
+        are reshaped to (levels, k, r) and multiplied by T (or T') in one batched product.
+        ``terms`` selects a run of terms whose columns B's rows are (e.g. all but the first).
+        """
+        B = np.asarray(B, dtype=float)
+        flat = B.ndim == 1
+        B2 = B.reshape(B.shape[0], -1)
+        selected = self.terms[terms]
+        if sum(term.q for term in selected) != B2.shape[0]:
+            raise ValueError(f"B has {B2.shape[0]} rows; the selected terms have {sum(t.q for t in selected)} columns")
+        out = np.empty_like(B2)
+        start = 0
+        for term, T in zip(selected, self.templates(theta)[terms]):
+            block = B2[start:start + term.q].reshape(term.m, term.k, -1)
+            out[start:start + term.q] = ((T.T if transpose else T) @ block).reshape(term.q, -1)
+            start += term.q
+        return out.ravel() if flat else out
+
     def templates(self, theta: np.ndarray) -> list[np.ndarray]:
         """Each term's k x k lower-triangular template T."""
+        theta = np.asarray(theta, dtype=float)
         out = []
-        for term, offset in zip(self.terms, self.offsets):
+        for term, (rows, cols), offset in zip(self.terms, self._triangles, self.offsets):
             T = np.zeros((term.k, term.k))
-            for t, (i, j) in enumerate(lower_triangle(term.k)):
-                T[i, j] = theta[offset + t]
+            T[rows, cols] = theta[offset:offset + len(rows)]
             out.append(T)
         return out
 
@@ -120,10 +146,31 @@ class CovarianceStructure:
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
     def group_labels(self) -> list[str]:
-        """Term labels as VarCorr gives them: a grouping factor's second term is ``g.1``, its third ``g.2``."""
-        seen, labels = {}, []
-        for term in self.terms:
-            count = seen.get(term.group, 0)
-            labels.append(term.group if count == 0 else f"{term.group}.{count}")
-            seen[term.group] = count + 1
-        return labels
+        """Term labels as VarCorr gives them: the grouping factors' names, and when one factor has several
+        terms, R's ``make.names(names, unique = TRUE)`` of all of them (``school``, ``school.1``, ``class.school``)."""
+        names = [term.group for term in self.terms]
+        return make_names(names) if len(set(names)) < len(names) else names
+
+
+def make_names(names: list[str]) -> list[str]:
+    """R's ``make.names(names, unique = TRUE)``: invalid characters become ".", a leading digit or "_" gets "X",
+    and repeated names get ".1", ".2", ... (skipping names already taken)."""
+    valid = [re.sub(r"[^A-Za-z0-9._]", ".", name) for name in names]
+    valid = ["X" + name if not re.match(r"^([A-Za-z]|\.(?![0-9]))", name) else name for name in valid]
+    taken, out, counts = set(valid), [], {}
+    seen = set()
+    for name in valid:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        count = counts.get(name, 0)
+        while True:
+            count += 1
+            candidate = f"{name}.{count}"
+            if candidate not in taken:
+                break
+        counts[name] = count
+        taken.add(candidate)
+        out.append(candidate)
+    return out

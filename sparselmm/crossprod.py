@@ -94,8 +94,7 @@ class Accumulator:
 
 
 class PenalizedSystem:
-    """The penalized system at theta: A = Lambda' Z'Z Lambda + I (lower triangle, one fixed
-    sparse pattern) and its right-hand side Lambda' [Z'y Z'X].
+    """A = Lambda' Z'Z Lambda + I at theta as a sparse matrix (lower triangle, one fixed pattern), for CHOLMOD.
 
     scipy.sparse products drop entries that happen to be zero (all of them at
     theta = 0), so A's values are written into a pattern fixed once: the lower
@@ -107,8 +106,7 @@ class PenalizedSystem:
     (Z'Z)_kl Lambda_lj, where each stored Lambda_ki is some theta_a. The
     coefficients are gathered once in Q (entries of A x n_theta^2), so that a
     new theta costs one sparse product, A's values = Q kron(theta, theta), and
-    no sparse matrix is multiplied out per evaluation. The right-hand side is
-    linear in theta and is kept the same way.
+    no sparse matrix is multiplied out per evaluation.
     """
 
     def __init__(self, crossprods: CrossProducts, covariance):
@@ -122,9 +120,6 @@ class PenalizedSystem:
         q = pattern.shape[0]
         self._diagonal = np.searchsorted(keys, np.arange(q, dtype=np.int64) * (q + 1))
         self._Q = _quadratic_coefficients(ZtZ, covariance, keys)
-        right = np.column_stack([crossprods.Zty, crossprods.ZtX])
-        self._right_shape = right.shape
-        self._R = _linear_coefficients(right, covariance)
 
     @property
     def pattern(self) -> sp.csc_matrix:
@@ -139,25 +134,11 @@ class PenalizedSystem:
         A.data[self._diagonal] += 1.0
         return A
 
-    def right_side(self, theta: np.ndarray) -> np.ndarray:
-        """Lambda(theta)' [Z'y Z'X], shape (q, 1 + p)."""
-        return (self._R @ np.asarray(theta, dtype=float)).reshape(self._right_shape)
-
 
 def _position_keys(matrix: sp.csc_matrix) -> np.ndarray:
     """col * nrows + row of every stored entry of a CSC matrix: sorted when its indices are."""
     cols = np.repeat(np.arange(matrix.shape[1], dtype=np.int64), np.diff(matrix.indptr))
     return cols * matrix.shape[0] + matrix.indices
-
-
-def _linear_coefficients(B: np.ndarray, covariance) -> sp.csr_matrix:
-    """R (q r, n_theta) with Lambda(theta)' B = (R theta) reshaped to (q, r): stored Lambda_ki = theta_a
-    adds theta_a B[k] to row i."""
-    L = sp.coo_matrix(covariance.lambda_matrix(np.arange(1.0, covariance.n_theta + 1)))  # data: theta index + 1
-    width = B.shape[1]
-    rows = (L.col[:, None].astype(np.int64) * width + np.arange(width)).ravel()
-    columns = np.repeat(L.data.astype(np.int64) - 1, width)
-    return sp.csr_matrix((B[L.row].ravel(), (rows, columns)), shape=(B.size, covariance.n_theta))
 
 
 def _quadratic_coefficients(ZtZ: sp.spmatrix, covariance, keys: np.ndarray) -> sp.csr_matrix:

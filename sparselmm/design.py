@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .coding import model_matrix
-from .errors import DataError, RankDeficiencyWarning
+from .errors import DataError, RankDeficiencyWarning, ScaleWarning
 from .formula import Formula, RandomTerm, deparse, parse_formula
 from .frame import Categorical, ModelFrame, model_frame
 
@@ -74,6 +74,7 @@ class Design:
     y: np.ndarray | None = None  # (n,)
     X: np.ndarray | None = None  # (n, p)
     rows: np.ndarray | None = None  # (n,) positions of the rows used in the caller's DataFrame
+    fit_messages: tuple = ()  # lme4's fitMsgs: dropped columns, predictors on very different scales
 
     @property
     def has_rows(self) -> bool:
@@ -108,9 +109,10 @@ def build_design(formula, data) -> Design:
     X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
     X, names, dropped = drop_aliased_columns(X, names)
     check_fixed(names, frame.nobs)
+    messages = ([f"{rank_deficiency_message(len(dropped))}"] if dropped else []) + scale_messages(X)
     return Design(
         formula, tuple(names), tuple(dropped), tuple(terms), frame.levels(), frame.nobs, frame.n_dropped,
-        y=frame.response, X=X, rows=frame.rows,
+        y=frame.response, X=X, rows=frame.rows, fit_messages=tuple(messages),
     )
 
 
@@ -187,6 +189,25 @@ def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, 
     if dropped:
         warnings.warn(f"{rank_deficiency_message(len(dropped))}: {', '.join(dropped)}", RankDeficiencyWarning, stacklevel=3)
     return X[:, keep], [names[j] for j in keep], dropped
+
+
+SCALE_TOLERANCE = 1e3  # lme4's checkScaleX tol
+
+
+def scale_messages(X: np.ndarray) -> list[str]:
+    """lme4's checkScaleX: a warning when the continuous columns' standard deviations differ from each other,
+    or from 1, by more than a factor of 1,000 (columns of only 0 and 1 are not judged)."""
+    continuous = [j for j in range(X.shape[1]) if not np.all((X[:, j] == 0) | (X[:, j] == 1))]
+    if not continuous or X.shape[0] < 2:
+        return []
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.std(X[:, continuous], axis=0, ddof=1))
+    spread = np.abs(logs[:, None] - logs[None, :])
+    if max(np.abs(logs).max(), spread.max()) <= np.log(SCALE_TOLERANCE):
+        return []
+    message = "Some predictor variables are on very different scales: consider rescaling"
+    warnings.warn(message, ScaleWarning, stacklevel=4)
+    return [message]
 
 
 def rank_deficiency_message(dropped: int) -> str:

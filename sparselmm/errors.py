@@ -27,6 +27,10 @@ class RankDeficiencyWarning(SparseLMMWarning):
     """Columns of the fixed-effects matrix were aliased and have been dropped."""
 
 
+class ScaleWarning(SparseLMMWarning):
+    """Predictors are on very different scales (lme4's check.scaleX): estimates may suffer; rescale them."""
+
+
 class SingularFitWarning(SparseLMMWarning):
     """The fit lies on the boundary: a variance is zero or a correlation is +-1."""
 

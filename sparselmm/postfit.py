@@ -50,11 +50,7 @@ def ranef_table(fit, covariances: dict) -> pd.DataFrame:
 
 def _fixed_part(fit):
     """K = A^-1 Lambda' Z'X (q, p) and RX^-1 (p, p) at the fit's theta."""
-    model = fit.model
-    solution = model.solve(fit.theta)  # refactors at theta: the solver may have moved since
-    M = model.covariance.lambda_matrix(fit.theta).T @ model.crossprods.ZtX
-    K = model.solver.solve(np.asarray(M).reshape(M.shape[0], -1))
-    return K, la.solve_triangular(solution.RX, np.eye(solution.RX.shape[0]))
+    return fit.K, la.solve_triangular(fit.solution.RX, np.eye(fit.solution.RX.shape[0]))
 
 
 def hat_trace(fit, inverse: SchurInverse) -> float:

@@ -9,10 +9,8 @@ import pandas as pd
 
 from . import postfit
 from . import predict as _predict
-from .design import rank_deficiency_message
 from .export import Tables
 from .pls import PLSSolution
-
 
 
 class LmerResult(Tables):
@@ -22,20 +20,29 @@ class LmerResult(Tables):
     ``theta``, ``sigma``, ``varcorr``, ``vcov``, ``objective`` (REML criterion or
     ML deviance), ``loglik``, ``aic``, ``bic``, ``nobs``, ``ngroups``, ``singular``,
     ``fitted`` and ``residuals`` (arrays over the rows used; ``rows`` are their
-    positions in the caller's DataFrame).
+    positions in the caller's DataFrame). ``optsummary`` records how the fit went.
+
+    The result owns the solver that holds the factor at its theta, the penalized
+    least squares solution there, the spherical random effects ``u`` (q,) and
+    K = A^-1 Lambda' Z'X (q, p): the post-fit quantities need nothing else.
     """
 
-    def __init__(self, model, solution: PLSSolution, REML: bool, optimization, fit_log: list, convergence):
+    def __init__(self, model, solver, solution: PLSSolution, u: np.ndarray, K: np.ndarray, optsummary):
         self.model = model
+        self.solver = solver
         self.solution = solution
-        self.REML = REML
-        self.optimization = optimization
-        self.fit_log = pd.DataFrame(
-            [np.append(theta, value) for theta, value in fit_log], columns=model.covariance.names + ["objective"]
-        )
-        self.convergence = convergence
-        self.fit_seconds = convergence.seconds
-        self.u = solution.u(model.solver)  # now, while the solver holds this theta's factor
+        self.u, self.K = u, K
+        self.optsummary = optsummary
+
+    def __getstate__(self) -> dict:
+        """Pickle without the solver (a CHOLMOD factor cannot be pickled); a default one is bound if needed."""
+        state = dict(self.__dict__)
+        state["solver"] = None
+        return state
+
+    @property
+    def REML(self) -> bool:
+        return self.optsummary.REML
 
     # ----------------------------------------------------------- estimates
     @property
@@ -152,13 +159,30 @@ class LmerResult(Tables):
     @property
     def messages(self) -> list[str]:
         """lme4's fit messages (its ``fitMsgs``), printed at the end of the summary."""
-        dropped = len(self.design.dropped_columns)
-        return [rank_deficiency_message(dropped)] if dropped else []
+        return list(self.design.fit_messages)
 
     # ----------------------------------------------------------- after the fit
     @cached_property
     def _inverse(self):
-        return self.model.schur_inverse(self.theta)
+        """The parts of A^-1 at theta the post-fit quantities need (from the fit's own factor)."""
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
+                if self.solver is None:  # unpickled
+                    self.solver = self.model.default_solver().bind(self.model.crossprods, self.model.covariance)
+                if self.solver.theta is None or not np.array_equal(self.solver.theta, self.theta):
+                    self.solver.update(self.theta)
+                inverse = self.solver.inverse()
+        except np.linalg.LinAlgError as error:
+            raise self._inverse_fails(f"({error})") from error
+        if not (np.isfinite(inverse.A11_inv).all() and np.isfinite(inverse.S_inv).all()):
+            raise self._inverse_fails("(it overflows)")
+        return inverse
+
+    def _inverse_fails(self, reason: str):
+        return self.model.naming_the_model(
+            f"A^-1 cannot be formed at this theta {reason}: the fit is degenerate; simplify the random effects "
+            "(a term repeated, or more effects than the data support)"
+        )
 
     @cached_property
     def condvar(self) -> dict:
@@ -226,6 +250,11 @@ class LmerResult(Tables):
         from .plots import qq_ranef
 
         return qq_ranef(self, group, figsize)
+
+    @property
+    def fit_log(self) -> pd.DataFrame:
+        """theta and the criterion at every evaluation (``optsummary.log``)."""
+        return self.optsummary.log
 
     def plot_fit_log(self, figsize=None):
         """The objective at each of the optimiser's evaluations (a matplotlib Figure)."""

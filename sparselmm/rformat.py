@@ -137,3 +137,16 @@ def _abbreviate_one(name: str, minlength: int) -> str:
             if len([c for c in s if not c.isspace()]) <= minlength:
                 return "".join(c for c in s if not c.isspace()) if len(s) > minlength else "".join(s)
     return "".join(s)
+
+
+def cat_fill(items: list[str], width: int = 80) -> list[str]:
+    """The lines R's ``cat(..., fill = TRUE)`` prints: items joined by spaces, a new line started before an
+    item that would reach ``width`` (the separator stays at the end of the line before)."""
+    lines, line = [], items[0]
+    for item in items[1:]:
+        if len(line) + 1 + len(item) >= width:
+            lines.append(line + " ")
+            line = item
+        else:
+            line += " " + item
+    return lines + [line]

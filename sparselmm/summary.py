@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formula import deparse, expand_double_bars
-from .rformat import abbreviate, format_numbers, matrix, named_vector, zapsmall
+from .formula import deparse_lines, expand_double_bars
+from .rformat import abbreviate, cat_fill, format_numbers, matrix, named_vector, zapsmall
 
 DIGITS = 4  # print.summary.merMod: max(3, getOption("digits") - 3)
 
@@ -25,7 +25,7 @@ class Summary:
 
 
 def _sections(fit) -> list[str]:
-    lines = [_title(fit), f"Formula: {_formula_text(fit)}"]
+    lines = [_title(fit)] + cat_fill(["Formula:"] + _formula_lines(fit))
     lines += [""] + _criterion(fit) + [""]
     lines += _residuals(fit) + [""]
     lines += _random_effects(fit)
@@ -33,9 +33,9 @@ def _sections(fit) -> list[str]:
     lines += _correlation(fit)
     if fit.messages:
         lines += ["fit warnings:"] + list(fit.messages)
-    notes = (["boundary (singular) fit: see help('isSingular')"] if fit.singular else []) + fit.convergence.warnings
+    notes = (["boundary (singular) fit: see help('isSingular')"] if fit.singular else []) + fit.optsummary.warnings
     if notes:
-        convergence = fit.convergence
+        convergence = fit.optsummary
         status = "0 (OK)" if convergence.converged else f"{convergence.code} ({convergence.message})"
         lines += [f"optimizer ({convergence.optimizer}) convergence code: {status}"] + notes + [""]
     return lines
@@ -46,9 +46,9 @@ def _title(fit) -> str:
     return f"Linear mixed model fit by {method} ['lmerMod']"
 
 
-def _formula_text(fit) -> str:
+def _formula_lines(fit) -> list[str]:
     formula = fit.design.formula
-    return deparse(expand_double_bars(formula.tree)) if formula.tree is not None else formula.text
+    return deparse_lines(expand_double_bars(formula.tree)) if formula.tree is not None else [formula.text]
 
 
 def _criterion(fit) -> list[str]:

@@ -15,7 +15,7 @@ def test_alternating_fit_reaches_the_default_optimum(case_id):
     default = model.fit(REML=spec["REML"])
     rounds = []
     alternating = model.fit(REML=spec["REML"], optimizer=AlternatingOptimizer(callback=lambda *a: rounds.append(a)))
-    assert alternating.optimization.converged
+    assert alternating.optsummary.optimizer_converged
     assert alternating.objective == pytest.approx(default.objective, rel=1e-8)
     assert alternating.objective <= spec["objective"] + 1e-6 * abs(spec["objective"])
     np.testing.assert_allclose(alternating.theta, default.theta, rtol=1e-3, atol=1e-4)
@@ -46,7 +46,7 @@ def test_lbfgs_reaches_lme4s_optimum_in_few_evaluations():
     spec = reference.load_case("penicillin_reml")
     model = LinearMixedModel.from_formula(spec["formula"], reference.data("penicillin_reml"))
     fit = model.fit(optimizer=LbfgsOptimizer())
-    assert fit.optimization.converged and fit.optimization.nfev < 25
+    assert fit.optsummary.optimizer_converged and fit.optsummary.evaluations < 25
     assert fit.objective <= spec["objective"] + 1e-8 * spec["objective"]
     np.testing.assert_allclose(fit.theta, reference.theta(spec), rtol=1e-4)
 

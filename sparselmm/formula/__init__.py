@@ -30,7 +30,7 @@ This package exports what the rest of sparselmm uses.
 from .bars import RandomTerm, expand_double_bars
 from .model_formula import Formula, parse_formula
 from .terms import TermList
-from .tree import BinOp, Call, Name, Number, Paren, Unary, deparse, names_in
+from .tree import BinOp, Call, Name, Number, Paren, Unary, deparse, deparse_lines, names_in
 
 __all__ = [
     "BinOp",
@@ -43,6 +43,7 @@ __all__ = [
     "TermList",
     "Unary",
     "deparse",
+    "deparse_lines",
     "expand_double_bars",
     "names_in",
     "parse_formula",

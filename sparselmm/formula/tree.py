@@ -82,6 +82,71 @@ def deparse(node) -> str:
     raise TypeError(node)
 
 
+def deparse_lines(node, cutoff: int = 60) -> list[str]:
+    """R's ``deparse(node)`` as the lines it returns (``width.cutoff = 60``): a line ends after a spaced
+    binary operator (R's PP_BINARY: ``+ - * ~ |``) or a comma between arguments once it is longer than
+    ``cutoff``, and the rest of that operand is indented by four spaces, as R's deparse2buff does."""
+    writer = _LineWriter(cutoff)
+    writer.node(node)
+    return writer.finish()
+
+
+class _LineWriter:
+    def __init__(self, cutoff: int):
+        self.cutoff, self.lines, self.line, self.indent = cutoff, [], "", 0
+
+    def write(self, text: str) -> None:
+        if not self.line and self.indent:
+            self.line = "    " * min(self.indent, 4) + "  " * max(self.indent - 4, 0)
+        self.line += text
+
+    def breaks(self, broken: bool) -> bool:
+        """R's linebreak(): past the cutoff, end the line (indenting once per node); True if indented."""
+        if len(self.line) > self.cutoff:
+            if not broken:
+                self.indent += 1
+            self.lines.append(self.line)
+            self.line = ""
+            return True
+        return broken
+
+    def node(self, node) -> None:
+        if isinstance(node, BinOp) and node.op in _SPACED_OPS:
+            self.node(node.left)
+            self.write(f" {node.op} ")
+            broken = self.breaks(False)
+            self.node(node.right)
+            if broken:
+                self.indent -= 1
+        elif isinstance(node, BinOp):
+            self.node(node.left)
+            self.write(node.op)
+            self.node(node.right)
+        elif isinstance(node, Call):
+            self.write(f"{node.func}(")
+            broken = False
+            for position, argument in enumerate(node.args):
+                if position:
+                    self.write(", ")
+                    broken = self.breaks(broken)
+                self.node(argument)
+            if broken:
+                self.indent -= 1
+            self.write(")")
+        elif isinstance(node, Unary):
+            self.write(node.op)
+            self.node(node.operand)
+        elif isinstance(node, Paren):
+            self.write("(")
+            self.node(node.inner)
+            self.write(")")
+        else:
+            self.write(deparse(node))
+
+    def finish(self) -> list[str]:
+        return self.lines + [self.line]
+
+
 def _format_number(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))

@@ -1,7 +1,8 @@
-"""Solvers for the sparse Cholesky step: CHOLMOD (default) and dense (small q, cross-checks)."""
+"""Solvers of A(theta) = Lambda' Z'Z Lambda + I: blocked (default), CHOLMOD (sparse), dense (cross-checks)."""
 
 from .base import Solver
+from .blocked import BlockedSolver
 from .cholmod import CholmodSolver
 from .dense import DenseSolver
 
-__all__ = ["Solver", "CholmodSolver", "DenseSolver"]
+__all__ = ["Solver", "BlockedSolver", "CholmodSolver", "DenseSolver"]

@@ -1,9 +1,23 @@
-"""The Solver interface: a Cholesky factorization of A = Lambda' Z'Z Lambda + I.
+"""The Solver interface: A(theta) = Lambda' Z'Z Lambda + I, factored at one theta at a time.
 
-A solver factors the symmetric positive definite q x q matrix A as
-P A P' = L L' with a fill-reducing permutation P. The symbolic analysis
-(``analyze``) is done once per model on A's fixed pattern; ``factorize`` then
-repeats for each theta with new values on that pattern.
+Every evaluation of the criterion happens behind this interface. A solver is
+created with its settings only (``CholmodSolver(ordering="amd")``); a model
+``bind``s it to its cross-products and covariance structure, which analyses the
+structure once and returns a new, bound solver. Then, for each theta,
+
+    solver.update(theta)      factor A(theta) = L L' (with a fill-reducing permutation P)
+    solver.logdet()           log |A|
+    solver.solve_L(B)         L^-1 P B            (B of shape (q, r))
+    solver.solve_Lt(C)        P' L^-T C
+    solver.logdet_gradient()  per term t, the k x k matrix sum_j (A^-1 Lambda' Z'Z)_jj over
+                              its levels j: d log|A| / d T_t[a, b] = 2 times its entry [b, a]
+    solver.inverse()          the parts of A^-1 the post-fit quantities need
+
+``logdet_gradient`` and ``inverse`` may spend the factor (reuse its memory for
+A^-1): solve first, then ask for them. Implementations: ``BlockedSolver`` (the
+first term's blocks, then the later terms dense, as MixedModels.jl), the default
+wherever the later terms fit in memory; ``CholmodSolver`` (sparse, for later terms
+too wide to hold dense); ``DenseSolver`` (tiny models and cross-checks).
 """
 
 from __future__ import annotations
@@ -11,21 +25,31 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
-import scipy.sparse as sp
 
 
 class Solver(ABC):
-    """Factor A once per theta and solve with its Cholesky factor."""
+    """Factor A(theta) and solve with its Cholesky factor."""
 
     name = "solver"
 
-    @abstractmethod
-    def analyze(self, A: sp.csc_matrix) -> None:
-        """Symbolic analysis on A's pattern (values ignored), once per model."""
+    def __init__(self):
+        self.theta = None
+        self._spent = False
 
     @abstractmethod
-    def factorize(self, A: sp.csc_matrix) -> None:
-        """Numeric factorization of A, which has the pattern given to ``analyze``."""
+    def bind(self, crossprods, covariance) -> "Solver":
+        """A new solver with these settings, analysed for one model's structure."""
+
+    def update(self, theta: np.ndarray) -> "Solver":
+        """Factor A at ``theta`` (MixedModels.jl's updateL!); returns the solver."""
+        self.theta = np.array(theta, dtype=float)
+        self._spent = False
+        self._factor(self.theta)
+        return self
+
+    @abstractmethod
+    def _factor(self, theta: np.ndarray) -> None:
+        """The numeric factorization at theta."""
 
     @abstractmethod
     def logdet(self) -> float:
@@ -33,16 +57,31 @@ class Solver(ABC):
 
     @abstractmethod
     def solve_L(self, B: np.ndarray) -> np.ndarray:
-        """L^-1 P B for B of shape (q,) or (q, r)."""
+        """L^-1 P B for B of shape (q, r)."""
 
     @abstractmethod
     def solve_Lt(self, C: np.ndarray) -> np.ndarray:
-        """P' L^-T C for C of shape (q,) or (q, r)."""
+        """P' L^-T C for C of shape (q, r)."""
 
     def solve(self, B: np.ndarray) -> np.ndarray:
         """A^-1 B."""
         return self.solve_Lt(self.solve_L(B))
 
-    def fresh(self) -> "Solver":
-        """An unused solver of the same kind and settings, for a new model."""
-        return type(self)()
+    @property
+    def has_gradient(self) -> bool:
+        """Whether :meth:`logdet_gradient` is available."""
+        return True
+
+    @abstractmethod
+    def logdet_gradient(self) -> list[np.ndarray]:
+        """Per term, sum over its levels of the k x k diagonal blocks of A^-1 Lambda' Z'Z (may spend the factor)."""
+
+    @abstractmethod
+    def inverse(self):
+        """The parts of A^-1 at the current theta that post-fit quantities need (may spend the factor)."""
+
+    def _require_factor(self) -> None:
+        if self.theta is None:
+            raise RuntimeError("update(theta) first: no factor yet")
+        if self._spent:
+            raise RuntimeError("this factor's memory now holds A^-1 (logdet_gradient or inverse); update again")

@@ -1,0 +1,121 @@
+"""The profiled criterion and its exact gradient in theta, for any model and any solver.
+
+    objective(theta) = value(solution(theta)),  solution(theta) = PLS step on solver.update(theta)
+
+(MixedModels.jl's ``objective!(m, θ) = objective(updateL!(setθ!(m, θ)))``). The
+REML criterion or ML deviance is
+
+    f(theta) = log|A| + nu (1 + log(2 pi r2 / nu)) [+ log|RX'RX| for REML],  nu = n - p (REML) or n,
+
+and its derivative in a template entry theta_i = T_t[a, b] is 2 Phi_t[b, a] with
+
+    Phi_t = sum_j (A^-1 Lambda' Z'Z)_jj - (nu / r2) sum_j u_j s_j' - [REML] sum_j Kt_j H_j'
+
+over the levels j of term t, where s = Z'V^-1 (y - X beta) = Z'y - Z'X beta - Z'Z b is
+the random-effects score, K = A^-1 Lambda' Z'X, Kt = K RX^-1 and H = (Z'X - Z'Z
+Lambda K) RX^-1 (so that Lambda'H = Kt). The first sum is the solver's
+``logdet_gradient``; the rest needs only the cross-products and one back
+substitution. For a scalar term s = u / theta_t and H = Kt / theta_t, and every part
+vanishes at theta_t = 0, so no product with Z'Z is needed. Nothing here is a finite
+difference, and nothing touches an n-length array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .covariance import lower_triangle
+from .pls import PLSSolution, fixed_effects_step, solve_upper
+
+
+class ProfiledCriterion:
+    """The REML criterion (``REML=True``) or ML deviance of one model, on one bound solver."""
+
+    def __init__(self, crossprods, covariance, solver, REML: bool):
+        self.crossprods, self.covariance, self.solver, self.REML = crossprods, covariance, solver, REML
+        self.right = np.column_stack([crossprods.Zty, crossprods.ZtX])  # (q, 1 + p)
+        p = crossprods.XtX.shape[0]
+        self.nu = crossprods.nobs - (p if REML else 0)
+        M = sp.csr_matrix(crossprods.ZtZ)
+        self._vector_rows = {}  # term index -> (rows, Z'Z restricted to them), for vector-valued terms
+        start = 0
+        for index, term in enumerate(covariance.terms):
+            if term.k > 1:
+                self._vector_rows[index] = (slice(start, start + term.q), M[start:start + term.q])
+            start += term.q
+
+    # ------------------------------------------------------------ value
+    def solution(self, theta) -> PLSSolution:
+        """The penalized least squares solution at theta; the solver then holds theta's factor."""
+        theta = np.asarray(theta, dtype=float)
+        solver = self.solver.update(theta)
+        solved = solver.solve_L(self.covariance.times_lambda(theta, self.right, transpose=True))
+        cu, RZX = solved[:, 0], solved[:, 1:]
+        RX, cbeta, beta, r2 = fixed_effects_step(self.crossprods, cu, RZX)
+        return PLSSolution(theta.copy(), solver.logdet(), cu, RZX, RX, cbeta, beta + self.crossprods.beta_ols, r2,
+                           self.crossprods.nobs, self.crossprods.beta_ols)
+
+    def value(self, solution: PLSSolution) -> float:
+        return solution.objective(self.REML)
+
+    def objective(self, theta) -> float:
+        return self.value(self.solution(theta))
+
+    # ------------------------------------------------------------ gradient
+    def random_effects(self, solution: PLSSolution) -> tuple[np.ndarray, np.ndarray]:
+        """u (q,) and K = A^-1 Lambda' Z'X (q, p) by one back substitution; the solver must hold solution's theta."""
+        shifted = solution.beta - solution.beta_ols
+        back = self.solver.solve_Lt(np.column_stack([solution.cu - solution.RZX @ shifted, solution.RZX]))
+        return back[:, 0], back[:, 1:]
+
+    def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
+        """(criterion, exact gradient (n_theta,)) at theta."""
+        solution = self.solution(theta)
+        u, K = self.random_effects(solution)
+        logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
+        r2 = max(solution.r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, a finite gradient
+        Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
+        scores, H = self._scores(solution, u, K)
+        gradient = np.empty(self.covariance.n_theta)
+        start = 0
+        for index, (term, B) in enumerate(zip(self.covariance.terms, logdet_blocks)):
+            rows = slice(start, start + term.q)
+            phi = B - self._data_part(index, term, solution.theta, u[rows], Kt[rows], scores, H, r2)
+            offset = self.covariance.offsets[index]
+            for position, (a, b) in enumerate(lower_triangle(term.k)):
+                gradient[offset + position] = 2.0 * phi[b, a]
+            start += term.q
+        return self.value(solution), gradient
+
+    def _data_part(self, index, term, theta, u, Kt, scores, H, r2) -> np.ndarray:
+        """(nu / r2) sum_j u_j s_j' + [REML] sum_j Kt_j H_j' for one term (k x k)."""
+        if term.k == 1:
+            value = theta[self.covariance.offsets[index]]
+            if value == 0.0:
+                return np.zeros((1, 1))
+            part = (u @ u) / r2 * self.nu + (np.sum(Kt * Kt) if self.REML else 0.0)
+            return np.array([[part / value]])
+        u = u.reshape(term.m, term.k)
+        part = (u.T @ scores[index].reshape(term.m, term.k)) / r2 * self.nu
+        if self.REML:
+            p = Kt.shape[1]
+            part += np.einsum("lbc,lac->ba", Kt.reshape(term.m, term.k, p), H[index].reshape(term.m, term.k, p))
+        return part
+
+    def _scores(self, solution: PLSSolution, u: np.ndarray, K: np.ndarray) -> tuple[dict, dict]:
+        """s = Z'y - Z'X beta - Z'Z b and H = (Z'X - Z'Z Lambda K) RX^-1 on the rows of vector-valued terms."""
+        if not self._vector_rows:
+            return {}, {}
+        theta = solution.theta
+        b = self.covariance.times_lambda(theta, u)
+        LK = self.covariance.times_lambda(theta, K)
+        shifted = solution.beta - solution.beta_ols
+        scores, H = {}, {}
+        for index, (rows, M_rows) in self._vector_rows.items():
+            ZtX = self.crossprods.ZtX[rows]
+            scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - M_rows @ b
+            F = ZtX - M_rows @ LK
+            H[index] = solve_upper(solution.RX, F.T, transpose=True).T
+        return scores, H
+

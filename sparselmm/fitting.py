@@ -1,0 +1,164 @@
+"""A fit from start to record: optimize theta, finish what the optimizer left, check as lme4 checks.
+
+    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient);
+    2. lme4's restart_edge (a bound that a small step off descends from: optimize again from there)
+       and check.boundary (near-zero entries onto their bound where that is no worse);
+    3. lme4's convergence checks (skipped for singular fits, as lme4 does);
+    4. where the gradient check fails: Newton steps inside the bounds, then a restart of
+       the optimizer from the best point; a warning remains only if it still fails.
+
+Everything that happened is written into one :class:`~sparselmm.optsummary.OptSummary`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from . import convergence
+from .errors import ConvergenceWarning, SparseLMMError
+from .optsummary import OptSummary
+from .progress import Progress
+
+BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
+EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
+
+
+def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbose: bool = False):
+    """Fit ``model`` (see the module's steps); returns an :class:`~sparselmm.results.LmerResult`."""
+    from .results import LmerResult
+
+    started = time.perf_counter()
+    if solver is not None:
+        model.bind(solver)
+    criterion = model.criterion(REML)
+    log = []
+    progress = Progress() if verbose else None
+    problem = model.problem(criterion, log, progress)
+    if start is not None:
+        problem.x0 = _checked_start(model, start)
+    optimizer = optimizer or model.default_optimizer()
+    summary = OptSummary(REML, criterion.solver.name, optimizer.name, np.array(problem.x0, dtype=float),
+                         model.covariance.names, evaluation_log=log)
+    result = optimizer.minimize(problem)
+    summary.evaluations = result.nfev
+    if _descends_from_edge(problem, result.x):
+        problem.x0 = result.x
+        result = optimizer.minimize(problem)
+        summary.evaluations += result.nfev
+        summary.tried.append("restarted from the bound that a step off descends from (lme4's restart_edge)")
+    summary.returnvalue, summary.optimizer_converged = result.message, result.converged
+    theta = _snap_to_boundary(problem, result.x, result.fun)
+    theta = _check_and_finish(model, problem, optimizer, summary, theta)
+    if progress is not None:
+        progress.finish(summary.returnvalue)
+    solution = criterion.solution(theta)
+    u, K = criterion.random_effects(solution)
+    summary.final, summary.fmin = theta, criterion.value(solution)
+    summary.seconds = time.perf_counter() - started
+    for message in summary.warnings:
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    return LmerResult(model, model.release_solver(), solution, u, K, summary)
+
+
+def result_at(model, theta: np.ndarray, REML: bool):
+    """The result at a given theta: the PLS solution there, and a record saying theta was given."""
+    from .results import LmerResult
+
+    criterion = model.criterion(REML)
+    solution = model.guarded(lambda: criterion.solution(theta), theta)
+    u, K = criterion.random_effects(solution)
+    summary = OptSummary(REML, criterion.solver.name, "none", theta.copy(), model.covariance.names, final=theta.copy(),
+                         fmin=criterion.value(solution), returnvalue="theta given", optimizer_converged=True)
+    return LmerResult(model, model.release_solver(), solution, u, K, summary)
+
+
+def _check_and_finish(model, problem, optimizer, summary: OptSummary, theta: np.ndarray) -> np.ndarray:
+    """lme4's checks at theta; where the gradient check fails, finish the fit (Newton, then a restart)."""
+    if model.covariance.is_singular(theta):
+        if not summary.optimizer_converged:
+            summary.warnings.append(f"convergence failure: the optimizer stopped with '{summary.returnvalue}'")
+        return theta
+    value, gradient, hessian = _derivatives(problem, theta)
+    if convergence.gradient_messages(gradient, hessian) and problem.objective_and_gradient is not None:
+        theta, value, gradient, hessian = _newton(problem, summary, theta, value, gradient, hessian)
+    if convergence.gradient_messages(gradient, hessian):
+        theta, value, gradient, hessian = _restart(problem, optimizer, summary, theta, value, gradient, hessian)
+    summary.gradient, summary.hessian = gradient, hessian
+    summary.scaled_gradient = convergence.scaled_gradient(gradient, hessian)
+    messages = convergence.gradient_messages(gradient, hessian)
+    if messages and summary.tried:
+        messages = [f"{messages[0]}, after {'; '.join(summary.tried)}"]
+    if messages and not summary.optimizer_converged:
+        messages.insert(0, f"convergence failure: the optimizer stopped with '{summary.returnvalue}'")
+    summary.warnings += messages + convergence.hessian_messages(hessian)
+    return theta
+
+
+def _derivatives(problem, theta: np.ndarray):
+    """(value, gradient, Hessian) at theta: exact gradient and its central differences, or lme4's deriv12."""
+    if problem.objective_and_gradient is not None:
+        value, gradient = problem.objective_and_gradient(theta)
+        return value, gradient, convergence.hessian_of(lambda x: problem.objective_and_gradient(x)[1], theta)
+    value = problem.objective(theta)
+    gradient, hessian = convergence.derivatives(problem.objective, theta, value)
+    return value, gradient, hessian
+
+
+def _newton(problem, summary: OptSummary, theta, value, gradient, hessian):
+    passes = lambda g, H: not convergence.gradient_messages(g, H)  # noqa: E731
+    theta, value, gradient, hessian, steps = convergence.newton_polish(
+        problem.objective_and_gradient, lambda x: problem.objective_and_gradient(x)[1], theta, value, gradient,
+        hessian, problem.lower, passes)
+    if steps:
+        summary.tried.append(f"{steps} Newton step{'s' if steps > 1 else ''} inside the bounds")
+    return theta, value, gradient, hessian
+
+
+def _restart(problem, optimizer, summary: OptSummary, theta, value, gradient, hessian):
+    """The optimizer again, with its own settings, from the best point."""
+    problem.x0 = theta
+    result = optimizer.minimize(problem)
+    summary.evaluations += result.nfev
+    summary.tried.append(f"a restart of {optimizer.name} from the best point ({result.message})")
+    if result.fun < value:
+        theta = result.x
+        value, gradient, hessian = _derivatives(problem, theta)
+        summary.optimizer_converged = summary.optimizer_converged or result.converged
+    return theta, value, gradient, hessian
+
+
+def _descends_from_edge(problem, theta: np.ndarray) -> bool:
+    """lme4's restart_edge: does a small step off a bound reduce the objective?"""
+    at_bound = np.flatnonzero(theta == problem.lower)
+    if len(at_bound) == 0:
+        return False
+    base = problem.objective(theta)
+    for i in at_bound:
+        moved = theta.copy()
+        moved[i] += EDGE_STEP
+        if problem.objective(moved) < base:
+            return True
+    return False
+
+
+def _snap_to_boundary(problem, theta: np.ndarray, value: float) -> np.ndarray:
+    """lme4's check.boundary: move each near-zero bounded entry onto its bound if that lowers the objective."""
+    lower = problem.lower
+    snapped = theta.copy()
+    for i in np.flatnonzero((theta - lower > 0) & (theta - lower < BOUNDARY_TOL)):
+        trial = snapped.copy()
+        trial[i] = lower[i]
+        if problem.objective(trial) < value:
+            snapped[i] = lower[i]
+    return snapped
+
+
+def _checked_start(model, start) -> np.ndarray:
+    start = model.checked_theta(start, "start")
+    below = [name for name, value, bound in zip(model.covariance.names, start, model.covariance.lower) if value < bound]
+    if below:
+        raise SparseLMMError(f"start must not be negative where theta is bounded by 0: {', '.join(below)}")
+    return start

@@ -1,0 +1,364 @@
+"""The blocked Cholesky factor of A(theta): the first term's k1 x k1 blocks, then the later terms dense.
+
+With the layout of :mod:`sparselmm.solvers.levels` and the templates T1 (first term)
+and Lambda2 (block diagonal over the later terms):
+
+    A11_j = T1' M11_j T1 + I = L11_j L11_j'         one small block per level j
+    S     = I + Lambda2' G Lambda2 = U' U           (q2 x q2, dense by nature)
+    G     = M22 - sum_j C_j' D_j C_j,  D_j = T1 A11_j^-1 T1'
+
+so log|A| = sum_j log|A11_j| + log|S| and L = [L11 0; A21 L11^-T U']. This is
+MixedModels.jl's blocked factor, for any k1 and any later terms. Its derivatives
+(``logdet_gradient``), per template entry of a later term, are
+
+    d log|S| / d Lambda2 = 2 (S^-1 Lambda2' G)_ll summed over the term's levels l,
+
+and for the first term, with Q_j = T1 A11_j^-1, R_j = I - Q_j T1' M11_j and
+X_j = C_j Lambda2 S^-1 Lambda2' C_j',
+
+    d log|A| / d T1 = 2 sum_j Q_j' (M11_j - X_j R_j)     (read at [b, a] for T1[a, b]).
+
+Both hold at the bounds (a singular template) as well as inside. The sums over j
+are the loops over pairs of later columns within a level: grouped (levels with
+equal M11 share their weights, so their products are summed once) or level by
+level in C (``sparselmm._kernels``), whichever is less work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from .. import _kernels
+from .._threads import blas_threads
+from ..inverse import SchurInverse
+from ..pls import solve_upper
+from .base import Solver
+from .levels import GROUPING_GAIN, CouplingLayout, GroupedCoupling, LaterTerm, group_levels
+
+# Later columns kept dense (6,000^2 doubles = 288 MB per buffer; two buffers).
+MAX_DENSE = 6_000
+LEVEL_CHUNK = 256  # levels of a vector-valued term transformed at once (bounds the temporaries)
+
+
+class BlockedSolver(Solver):
+    """The blocked factor; bound to models whose later terms have at most ``max_dense`` columns."""
+
+    name = "blocked"
+
+    def __init__(self, max_dense: int = MAX_DENSE):
+        super().__init__()
+        self.max_dense = max_dense
+        self._blocks = None
+
+    def fits(self, crossprods, covariance) -> bool:
+        """Whether the later terms' columns are few enough to hold dense."""
+        return crossprods.ZtZ.shape[0] - covariance.terms[0].q <= self.max_dense
+
+    def bind(self, crossprods, covariance) -> "BlockedSolver":
+        bound = BlockedSolver(self.max_dense)
+        bound._blocks = _Blocks(crossprods, covariance)
+        return bound
+
+    # ------------------------------------------------------------ the factor
+    def _factor(self, theta: np.ndarray) -> None:
+        blocks = self._blocks
+        with blas_threads():
+            self._templates = blocks.covariance.templates(theta)
+            T1 = self._templates[0]
+            A11 = _congruent(T1, blocks.M11_distinct) + np.eye(blocks.k1)
+            self._L11_distinct = _cholesky(A11)
+            self._L11_inv_distinct = _lower_inverse(self._L11_distinct)
+            self._L11_inv = self._L11_inv_distinct[blocks.group] if blocks.grouped else self._L11_inv_distinct
+            diagonal = np.diagonal(self._L11_distinct, axis1=1, axis2=2)
+            self._logdet = 2.0 * float(np.sum(blocks.group_sizes[:, None] * np.log(diagonal)))
+            if blocks.q2:
+                self._factor_schur(T1)
+
+    def _factor_schur(self, T1: np.ndarray) -> None:
+        blocks = self._blocks
+        G = blocks.G
+        G.fill(0.0)
+        if blocks.grouped:
+            W = self._L11_inv_distinct @ T1.T  # (groups, k1, k1): D = W'W
+            D = np.swapaxes(W, 1, 2) @ W
+            G.ravel()[blocks.coupling.pattern] = blocks.M22_on_pattern - blocks.coupling.sums @ blocks.coupling.stack(D)
+        else:
+            G.ravel()[blocks.M22_flat] = blocks.M22_values
+            layout = blocks.layout
+            W = np.ascontiguousarray(self._L11_inv @ T1.T)  # (m1, k1, k1): D_j = W_j' W_j
+            _kernels.level_syrk(layout.ptr, layout.idx, layout.values, W, blocks.k1, G, blocks.q2,
+                                layout.syrk_split, layout.threads)
+        S = blocks.S
+        np.copyto(S, G)
+        blocks.fill_diagonal_blocks(S)
+        blocks.congruence(S, self._templates, transpose=True)
+        S.ravel()[blocks.diagonal_flat] += 1.0
+        self._U = _upper_cholesky_in_place(S.T)
+        self._logdet += 2.0 * float(np.sum(np.log(np.diag(self._U))))
+
+    def logdet(self) -> float:
+        self._require_factor()
+        return self._logdet
+
+    # ------------------------------------------------------------ solves
+    def solve_L(self, B: np.ndarray) -> np.ndarray:
+        self._require_factor()
+        blocks, B = self._blocks, np.asarray(B, dtype=float)
+        B = B.reshape(B.shape[0], -1)
+        x1 = self._L11_inv @ B[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
+        if not blocks.q2:
+            return x1.reshape(blocks.q1, -1)
+        with blas_threads():
+            through = self._templates[0] @ (np.swapaxes(self._L11_inv, 1, 2) @ x1)  # Lambda1 L11^-T x1
+            coupled = blocks.covariance.times_lambda(self.theta, blocks.C_t @ through.reshape(blocks.q1, -1),
+                                                     transpose=True, terms=slice(1, None))
+            x2 = solve_upper(self._U, B[blocks.q1:] - coupled, transpose=True)
+        return np.vstack([x1.reshape(blocks.q1, -1), x2])
+
+    def solve_Lt(self, C: np.ndarray) -> np.ndarray:
+        self._require_factor()
+        blocks, C = self._blocks, np.asarray(C, dtype=float)
+        C = C.reshape(C.shape[0], -1)
+        y1 = C[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
+        if not blocks.q2:
+            return (np.swapaxes(self._L11_inv, 1, 2) @ y1).reshape(blocks.q1, -1)
+        with blas_threads():
+            x2 = solve_upper(self._U, C[blocks.q1:])
+            spread = blocks.C @ blocks.covariance.times_lambda(self.theta, x2, terms=slice(1, None))
+            coupled = self._L11_inv @ (self._templates[0].T @ spread.reshape(blocks.m1, blocks.k1, -1))
+            x1 = np.swapaxes(self._L11_inv, 1, 2) @ (y1 - coupled)
+        return np.vstack([x1.reshape(blocks.q1, -1), x2])
+
+    # ------------------------------------------------------------ A^-1
+    def logdet_gradient(self) -> list[np.ndarray]:
+        self._require_factor()
+        blocks, T = self._blocks, self._templates
+        with blas_threads():
+            Q, R, M = self._first_term_pieces()  # per group, or per level
+            if not blocks.q2:
+                return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]
+            S_inv = self._invert_schur()
+            later = self._later_gradient(S_inv)
+            X = self._first_term_quadratics(S_inv)
+            sizes = blocks.group_sizes[:, None, None]
+            first = np.einsum("gba,gbc->ac", Q, sizes * M - X @ R)
+        return [first] + later
+
+    def _first_term_pieces(self):
+        """Q = T1 A11^-1, R = I - Q T1' M11 and M11, per distinct first-term block."""
+        blocks, T1 = self._blocks, self._templates[0]
+        A11_inv = np.swapaxes(self._L11_inv_distinct, 1, 2) @ self._L11_inv_distinct
+        Q = T1 @ A11_inv
+        R = np.eye(blocks.k1) - Q @ T1.T @ blocks.M11_distinct
+        return Q, R, blocks.M11_distinct
+
+    def _invert_schur(self) -> np.ndarray:
+        """S^-1 over the factor's memory, both triangles (C order); the factor is spent."""
+        self._spent = True
+        inverse, info = la.lapack.dpotri(self._U, lower=False, overwrite_c=True)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
+        S_inv = inverse.T
+        _fill_upper(S_inv)
+        return S_inv
+
+    def _later_gradient(self, S_inv: np.ndarray) -> list[np.ndarray]:
+        """Per later term, sum over its levels l of (S^-1 Lambda2' G)_ll = sum_l <S^-1 rows of l, (G Lambda2) rows of l>."""
+        blocks = self._blocks
+        G = blocks.G
+        _fill_upper(G)
+        out = []
+        for term, T in zip(blocks.later, self._templates[1:]):
+            rows = slice(term.start, term.stop)
+            strip = blocks.covariance.times_lambda(self.theta, G[rows].T, transpose=True, terms=slice(1, None))
+            out.append(np.einsum("lac,lbc->ab", S_inv[rows].reshape(term.m, term.k, -1),
+                                 strip.T.reshape(term.m, term.k, -1)))
+        return out
+
+    def _first_term_quadratics(self, S_inv: np.ndarray) -> np.ndarray:
+        """X per distinct first-term block, summed over its levels: sum_j C_j Lambda2 S^-1 Lambda2' C_j'."""
+        blocks = self._blocks
+        if blocks.grouped:
+            P = self._scaled_inverse(S_inv).ravel()[blocks.coupling.pattern] * blocks.both_triangles
+            return blocks.coupling.unstack(blocks.coupling.sums_t @ P)
+        _, X = self._level_products(S_inv)
+        return X
+
+    def _scaled_inverse(self, S_inv: np.ndarray) -> np.ndarray:
+        """Lambda2 S^-1 Lambda2', in the buffer G (no longer needed)."""
+        G = self._blocks.G
+        np.copyto(G, S_inv)
+        self._blocks.congruence(G, self._templates, transpose=False)
+        return G
+
+    def _level_products(self, S_inv: np.ndarray):
+        """Per entry Y = (C Lambda2 S^-1) on the layout, and per level X_j = Y_j (C_j Lambda2)'."""
+        blocks = self._blocks
+        U = blocks.coupling_times_lambda(self._templates)
+        Y = np.empty_like(U)
+        X = np.empty((blocks.m1, blocks.k1, blocks.k1))
+        layout = blocks.layout
+        _kernels.level_products(layout.ptr, layout.idx, U, blocks.k1, S_inv, blocks.q2, Y, X, layout.products_split,
+                                layout.threads)
+        return Y, X
+
+    def inverse(self) -> SchurInverse:
+        self._require_factor()
+        blocks = self._blocks
+        with blas_threads():
+            L11_inv = self._L11_inv
+            A11_inv = np.swapaxes(L11_inv, 1, 2) @ L11_inv  # (m1, k1, k1)
+            if not blocks.q2:
+                self._spent = True
+                empty = sp.csr_matrix((blocks.q1, 0))
+                return SchurInverse(blocks.k1, A11_inv, empty, np.zeros((0, 0)), A11_inv)
+            S_inv = self._invert_schur()
+            Y, X = self._level_products(S_inv)
+            Qt = A11_inv @ self._templates[0].T  # Q' = A11^-1 T1', per level
+            U = blocks.coupling_times_lambda(self._templates)
+            W = blocks.layout.csr(np.einsum("eab,eb->ea", Qt[blocks.layout.level_of_entry], U))
+            first = A11_inv + Qt @ X @ np.swapaxes(Qt, 1, 2)
+        return SchurInverse(blocks.k1, A11_inv, W, S_inv, first)
+
+
+class _Blocks:
+    """Everything theta-free the blocked factor needs, and its two q2 x q2 work arrays (G, then S)."""
+
+    def __init__(self, crossprods, covariance):
+        terms = covariance.terms
+        self.covariance = covariance
+        self.k1, self.m1 = terms[0].k, terms[0].m
+        self.q1 = terms[0].q
+        M = sp.csr_matrix(crossprods.ZtZ)
+        self.q2 = M.shape[0] - self.q1
+        self.later, start = [], 0
+        for term in terms[1:]:
+            self.later.append(LaterTerm(start, term.k, term.m))
+            start += term.q
+        M11 = _diagonal_blocks(M[: self.q1, : self.q1], self.k1)
+        self.layout = CouplingLayout(M[: self.q1, self.q1:], self.k1, self.m1, self.later)
+        self.C = self.layout.csr(self.layout.values)
+        self.C_t = self.C.T.tocsr()
+        M22 = sp.tril(M[self.q1:, self.q1:]).tocoo()
+        self.M22_flat = M22.row.astype(np.int64) * self.q2 + M22.col
+        self.M22_values = M22.data
+        self.diagonal_flat = np.arange(self.q2, dtype=np.int64) * (self.q2 + 1)
+        self._diagonal_block_pairs = _diagonal_block_pairs(self.later, self.q2)
+        self._entries_of_term = [np.flatnonzero((self.layout.idx >= t.start) & (self.layout.idx < t.stop))
+                                 for t in self.later]
+        self._choose_coupling(M11)
+        self.G = np.zeros((self.q2, self.q2))
+        self.S = np.zeros((self.q2, self.q2))
+
+    def _choose_coupling(self, M11: np.ndarray) -> None:
+        """Group levels with equal M11 blocks when that is at least GROUPING_GAIN times less work."""
+        group, distinct = group_levels(M11)
+        self.grouped = False
+        self.group = np.arange(self.m1)
+        self.M11_distinct, self.group_sizes = M11, np.ones(self.m1)
+        if self.q2 and len(distinct) * GROUPING_GAIN <= self.m1:
+            coupling = GroupedCoupling(self.layout, group, len(distinct), self.M22_flat)
+            if coupling.work * GROUPING_GAIN <= self.layout.pair_work:
+                self.coupling, self.grouped, self.group = coupling, True, group
+                self.M11_distinct = distinct
+                self.group_sizes = np.bincount(group, minlength=len(distinct)).astype(float)
+                M22_entry = np.searchsorted(coupling.pattern, self.M22_flat)
+                self.M22_on_pattern = np.bincount(M22_entry, weights=self.M22_values, minlength=len(coupling.pattern))
+                rows, cols = np.divmod(coupling.pattern, self.q2)
+                self.both_triangles = np.where(rows == cols, 1.0, 2.0)
+
+    def fill_diagonal_blocks(self, A: np.ndarray) -> None:
+        """Copy the lower half of each later level's k x k diagonal block into its upper half."""
+        upper, lower = self._diagonal_block_pairs
+        A.ravel()[upper] = A.ravel()[lower]
+
+    def congruence(self, A: np.ndarray, templates: list, transpose: bool) -> None:
+        """A <- Lambda2' A Lambda2 (transpose) or Lambda2 A Lambda2', in place, for A holding full blocks."""
+        for term, T in zip(self.later, templates[1:]):
+            left = T.T if transpose else T
+            if term.k == 1:
+                A[term.start:term.stop] *= left[0, 0]
+                A[:, term.start:term.stop] *= left[0, 0]
+                continue
+            for start in range(term.start, term.stop, LEVEL_CHUNK * term.k):
+                rows = slice(start, min(start + LEVEL_CHUNK * term.k, term.stop))
+                A[rows] = (left @ A[rows].reshape(-1, term.k, A.shape[1])).reshape(-1, A.shape[1])
+            for start in range(0, A.shape[0], LEVEL_CHUNK):
+                strip = A[start:start + LEVEL_CHUNK, term.start:term.stop]
+                strip[...] = (strip.reshape(strip.shape[0], term.m, term.k) @ left.T).reshape(strip.shape)
+
+    def coupling_times_lambda(self, templates: list) -> np.ndarray:
+        """C Lambda2 on the layout: entries (e, k1), each later level's k entries mixed by its template."""
+        values = self.layout.values
+        if all(t.k == 1 for t in self.later):
+            scale = np.repeat([T[0, 0] for T in templates[1:]], [t.m for t in self.later])
+            return values * scale[self.layout.idx][:, None]
+        out = np.empty_like(values)
+        for inside, term, T in zip(self._entries_of_term, self.later, templates[1:]):
+            block = values[inside].reshape(-1, term.k, self.k1)  # a later level's k entries are consecutive
+            out[inside] = np.einsum("bpa,ps->bsa", block, T).reshape(-1, self.k1)
+        return out
+
+
+def _congruent(T: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """T' B T for each block B (n, k, k)."""
+    return T.T @ blocks @ T
+
+
+def _cholesky(blocks: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of SPD blocks (n, k, k)."""
+    if blocks.shape[1] == 1:
+        return np.sqrt(blocks)
+    return np.linalg.cholesky(blocks)
+
+
+def _lower_inverse(L: np.ndarray) -> np.ndarray:
+    """Inverses of lower-triangular blocks (n, k, k)."""
+    if L.shape[1] == 1:
+        return 1.0 / L
+    eye = np.broadcast_to(np.eye(L.shape[1]), L.shape)
+    return np.linalg.solve(L, eye)
+
+
+def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
+    """The k x k diagonal blocks of a block-diagonal sparse matrix, shape (m, k, k)."""
+    m = A11.shape[0] // k
+    coo = sp.coo_matrix(A11)
+    blocks = np.zeros((m, k, k))
+    np.add.at(blocks, (coo.row // k, coo.row % k, coo.col % k), coo.data)
+    return blocks
+
+
+def _diagonal_block_pairs(later: list[LaterTerm], q2: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions of the strict upper halves of the later levels' diagonal blocks, and their mirrors."""
+    upper, lower = [], []
+    for term in later:
+        a, b = np.triu_indices(term.k, 1)
+        starts = term.start + np.arange(term.m)[:, None] * term.k
+        rows, cols = (starts + a).ravel(), (starts + b).ravel()
+        upper.append(rows.astype(np.int64) * q2 + cols)
+        lower.append(cols.astype(np.int64) * q2 + rows)
+    empty = np.zeros(0, dtype=np.int64)
+    return (np.concatenate(upper) if upper else empty), (np.concatenate(lower) if lower else empty)
+
+
+def _fill_upper(A: np.ndarray, strip: int = 512) -> None:
+    """Make a C-ordered square matrix with its lower triangle filled symmetric, in strips (small temporaries)."""
+    n = A.shape[0]
+    for start in range(0, n, strip):
+        stop = min(start + strip, n)
+        A[start:stop, stop:] = A[stop:, start:stop].T
+        block = A[start:stop, start:stop]
+        block[np.triu_indices(stop - start, 1)] = block.T[np.triu_indices(stop - start, 1)]
+
+
+def _upper_cholesky_in_place(matrix: np.ndarray) -> np.ndarray:
+    """U with U'U = matrix, over matrix's own memory (Fortran-ordered, upper triangle read)."""
+    if matrix.size == 0:
+        return matrix
+    factor, info = la.lapack.dpotrf(matrix, lower=False, clean=True, overwrite_a=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the Schur complement is not positive definite (LAPACK info {info})")
+    return factor

@@ -1,0 +1,99 @@
+"""The profiled criterion and its exact gradient: the same value on every solver, the gradient equal to the
+criterion's central differences (Richardson-extrapolated, so that the check is at 1e-7, not at the
+differences' own error), at inside points and where a template is singular (a diagonal entry at 0)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import reference
+from sparselmm import BlockedSolver, CholmodSolver, DenseSolver, LinearMixedModel
+from sparselmm.criterion import ProfiledCriterion
+
+CASES = [c for c in reference.case_ids() if c not in ("latin_square_max_reml",)]
+
+
+def model_of(case_id):
+    spec = reference.load_case(case_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return spec, LinearMixedModel.from_formula(spec["formula"], reference.data(case_id))
+
+
+def criterion_of(model, REML, solver=BlockedSolver):
+    return ProfiledCriterion(model.crossprods, model.covariance, solver().bind(model.crossprods, model.covariance),
+                             REML)
+
+
+def numeric_gradient(objective, theta, h):
+    """Central differences with one Richardson step (error O(h^4)); ``h`` per coordinate."""
+    def central(step):
+        return np.array([(objective(theta + s * e) - objective(theta - s * e)) / (2 * s)
+                         for s, e in zip(step, np.eye(len(theta)))])
+    return (4 * central(h / 2) - central(h)) / 3
+
+
+def moved_theta(spec, model, seed, zero):
+    rng = np.random.default_rng(seed)
+    theta = reference.theta(spec) * rng.uniform(0.7, 1.3, model.covariance.n_theta)
+    theta = np.where(model.covariance.lower == 0, np.maximum(theta, 0.02 * np.abs(theta).max()), theta)
+    if zero:
+        theta[rng.choice(np.flatnonzero(model.covariance.lower == 0))] = 0.0
+    return theta
+
+
+@pytest.mark.parametrize("case_id", CASES)
+@pytest.mark.parametrize("REML", [True, False])
+@pytest.mark.parametrize("zero", [False, True], ids=["inside", "singular"])
+def test_the_gradient_is_the_criterions_derivative(case_id, REML, zero):
+    spec, model = model_of(case_id)
+    criterion = criterion_of(model, REML)
+    theta = moved_theta(spec, model, 7, zero)
+    value, gradient = criterion.value_and_gradient(theta)
+    assert value == pytest.approx(criterion.objective(theta), rel=1e-13)
+    h = 1e-3 * (np.abs(theta) + 1e-2 * max(np.abs(reference.theta(spec)).max(), 1e-3))
+    numeric = numeric_gradient(criterion.objective, theta, h)
+    scale = max(np.abs(numeric).max(), 1.0)
+    np.testing.assert_allclose(gradient, numeric, rtol=0, atol=1e-6 * scale)
+
+
+@pytest.mark.parametrize("case_id", reference.case_ids(include_large=False))
+def test_every_solver_gives_the_same_criterion_and_the_dense_one_the_same_gradient(case_id):
+    spec, model = model_of(case_id)
+    theta = moved_theta(spec, model, 8, zero=False)
+    value, gradient = criterion_of(model, spec["REML"]).value_and_gradient(theta)
+    dense_value, dense_gradient = criterion_of(model, spec["REML"], DenseSolver).value_and_gradient(theta)
+    sparse_value = criterion_of(model, spec["REML"], CholmodSolver).objective(theta)
+    assert value == pytest.approx(dense_value, rel=1e-12) and sparse_value == pytest.approx(dense_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, dense_gradient, rtol=1e-8, atol=1e-9 * max(np.abs(dense_gradient).max(), 1))
+
+
+def test_a_scalar_terms_derivative_is_zero_at_its_bound():
+    """The criterion is even in a scalar term's theta: at 0 its derivative is exactly 0."""
+    spec, model = model_of("penicillin_reml")
+    _, gradient = criterion_of(model, True).value_and_gradient(np.array([0.0, 2.0]))
+    assert gradient[0] == 0.0 and gradient[1] != 0.0
+
+
+def test_an_exact_fit_has_a_finite_gradient():
+    """r2 = 0 (the random effects reproduce the response): the criterion's limit, and no division by zero."""
+    spec, model = model_of("toy_ml")
+    criterion = criterion_of(model, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, gradient = criterion.value_and_gradient(np.array([1e4]))
+    assert np.isfinite(value) and np.isfinite(gradient).all()
+
+
+def test_evaluations_do_not_leak_into_each_other():
+    """The solver's work arrays serve every evaluation: the same theta gives the same numbers, bit for bit."""
+    spec, model = model_of("crossed_slopes_reml")
+    criterion = criterion_of(model, True)
+    theta = reference.theta(spec)
+    first = criterion.value_and_gradient(theta)
+    criterion.value_and_gradient(theta * 0.5)
+    criterion.objective(theta * 2)
+    again = criterion.value_and_gradient(theta)
+    assert again[0] == first[0]
+    np.testing.assert_array_equal(again[1], first[1])
