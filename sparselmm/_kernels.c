@@ -1,4 +1,5 @@
-/* The two loops over pairs of random-effect columns that share a level of the first term.
+/* The two loops over pairs of random-effect columns that share a level of the first term
+ * (and a tiled symmetric fill of a dense matrix, which numpy can only do through copies).
  *
  * For crossed factors the dense block S of the factor (the later terms' columns, after
  * the first term is eliminated) receives, from every level j of the first term, a
@@ -15,7 +16,7 @@
  * (one per column of the first term's template). S is q x q, C-ordered; only its
  * lower triangle is read or written (row >= column).
  *
- * Each call may split its work over two threads: level_products by levels (each
+ * Each call may split its work over two threads: level_quadratics by levels (each
  * level writes only its own outputs), level_syrk by rows of S (each thread writes
  * only its rows). The GIL is released meanwhile.
  */
@@ -75,16 +76,16 @@ static int check_layout(const int64_t *ptr, Py_ssize_t levels, Py_ssize_t entrie
     return 0;
 }
 
-/* Work shared by both kernels. */
+/* One thread's part of a kernel's work. */
 typedef struct {
     const int64_t *ptr;
     const int32_t *idx;
-    const double *V;   /* V (syrk) or U (products), entries x k */
-    const double *P;   /* P (products), W (syrk) */
+    const double *V;   /* C, entries x k */
+    const double *P;   /* P (quadratics), W (syrk) */
     double *S;         /* S (syrk) */
-    double *Y, *X;     /* outputs (products) */
+    double *X;         /* output (quadratics) */
     int64_t k, q;
-    int64_t level_lo, level_hi; /* products: levels of this part */
+    int64_t level_lo, level_hi; /* quadratics: levels of this part */
     int64_t row_lo, row_hi;     /* syrk: rows of S of this part */
 } Part;
 
@@ -143,89 +144,53 @@ static void *syrk_thread(void *arg) {
     return NULL;
 }
 
-/* ------------------------------------------------------------------ level_products */
+/* ------------------------------------------------------------------ level_quadratics */
 
-/* Y_j = U_j P[I_j, I_j] one pair at a time: for levels too wide for a local copy of P[I_j, I_j]. */
-static void products_pairs(const Part *w, int64_t start, int64_t stop) {
-    const int64_t k = w->k, q = w->q;
+/* X_j = C_j P[I_j, I_j] C_j' for the levels of this part: for each entry a the k-vector
+ * y_a = sum_{b < a} P[idx a, idx b] c_b is accumulated over the row of P's lower triangle, and
+ * X_j += c_a y_a' + y_a c_a' + P[idx a, idx a] c_a c_a'. */
+static void quadratics_part(const Part *w) {
+    const int64_t *ptr = w->ptr, k = w->k, q = w->q;
     const int32_t *idx = w->idx;
-    const double *U = w->V, *P = w->P;
-    double *Y = w->Y;
-    for (int64_t a = start; a < stop; a++) {
-        const double *Prow = P + (int64_t)idx[a] * q; /* P[idx[a], idx[b]] for b <= a */
-        const double *ua = U + a * k;
-        double *ya = Y + a * k;
-        double paa = Prow[idx[a]];
-        for (int64_t r = 0; r < k; r++) ya[r] += ua[r] * paa;
-        for (int64_t b = start; b < a; b++) {
-            double p = Prow[idx[b]];
-            const double *ub = U + b * k;
-            double *yb = Y + b * k;
-            for (int64_t r = 0; r < k; r++) {
-                ya[r] += ub[r] * p;
-                yb[r] += ua[r] * p;
-            }
-        }
-    }
-}
-
-/* Y_j = U_j P[I_j, I_j] through a local dense copy of P[I_j, I_j] (n x n): contiguous, vectorisable. */
-static void products_local(const Part *w, int64_t start, int64_t stop, double *local, double *rows) {
-    const int64_t k = w->k, q = w->q, n = stop - start;
-    const int32_t *idx = w->idx;
-    const double *U = w->V, *P = w->P;
-    double *Y = w->Y;
-    for (int64_t a = 0; a < n; a++) {
-        const double *Prow = P + (int64_t)idx[start + a] * q;
-        double *La = local + a * n;
-        for (int64_t b = 0; b <= a; b++) La[b] = Prow[idx[start + b]];
-    }
-    for (int64_t a = 0; a < n; a++)
-        for (int64_t b = a + 1; b < n; b++) local[a * n + b] = local[b * n + a];
-    /* rows[r * n + b] = sum_a U[a, r] local[a, b], then scattered back to Y's entry-major layout */
-    memset(rows, 0, (size_t)(k * n) * sizeof(double));
-    for (int64_t a = 0; a < n; a++) {
-        const double *La = local + a * n;
-        for (int64_t r = 0; r < k; r++) {
-            double u = U[(start + a) * k + r];
-            double *row = rows + r * n;
-            for (int64_t b = 0; b < n; b++) row[b] += u * La[b];
-        }
-    }
-    for (int64_t b = 0; b < n; b++)
-        for (int64_t r = 0; r < k; r++) Y[(start + b) * k + r] = rows[r * n + b];
-}
-
-#define LOCAL_MAX 2048 /* widest level copied locally: 2048^2 doubles = 32 MB per thread */
-
-static void products_part(const Part *w) {
-    const int64_t *ptr = w->ptr, k = w->k;
-    const double *U = w->V;
-    double *Y = w->Y, *X = w->X;
-    int64_t widest = 0;
-    for (int64_t j = w->level_lo; j < w->level_hi; j++)
-        if (ptr[j + 1] - ptr[j] > widest) widest = ptr[j + 1] - ptr[j];
-    if (widest > LOCAL_MAX) widest = LOCAL_MAX;
-    double *local = widest ? malloc((size_t)(widest * widest + k * widest) * sizeof(double)) : NULL;
+    const double *C = w->V, *P = w->P;
+    double *X = w->X;
     for (int64_t j = w->level_lo; j < w->level_hi; j++) {
         int64_t start = ptr[j], stop = ptr[j + 1];
-        if (local && stop - start <= widest) {
-            products_local(w, start, stop, local, local + widest * widest);
-        } else {
-            memset(Y + start * k, 0, (size_t)((stop - start) * k) * sizeof(double));
-            products_pairs(w, start, stop);
-        }
         double *Xj = X + j * k * k;
         memset(Xj, 0, (size_t)(k * k) * sizeof(double));
-        for (int64_t a = start; a < stop; a++)
+        for (int64_t a = start; a < stop; a++) {
+            const double *Prow = P + (int64_t)idx[a] * q;
+            const double *ca = C + a * k;
+            double y[16] = {0};
+            if (k == 1) {
+                double sum = 0.0;
+                for (int64_t b = start; b < a; b++) sum += Prow[idx[b]] * C[b];
+                y[0] = sum;
+            } else if (k == 2) {
+                double y0 = 0.0, y1 = 0.0;
+                for (int64_t b = start; b < a; b++) {
+                    double p = Prow[idx[b]];
+                    y0 += p * C[2 * b];
+                    y1 += p * C[2 * b + 1];
+                }
+                y[0] = y0;
+                y[1] = y1;
+            } else {
+                for (int64_t b = start; b < a; b++) {
+                    double p = Prow[idx[b]];
+                    const double *cb = C + b * k;
+                    for (int64_t r = 0; r < k; r++) y[r] += p * cb[r];
+                }
+            }
+            double paa = Prow[idx[a]];
             for (int64_t r = 0; r < k; r++)
-                for (int64_t c = 0; c < k; c++) Xj[r * k + c] += Y[a * k + r] * U[a * k + c];
+                for (int64_t c = 0; c < k; c++) Xj[r * k + c] += ca[r] * y[c] + y[r] * ca[c] + paa * ca[r] * ca[c];
+        }
     }
-    free(local);
 }
 
-static void *products_thread(void *arg) {
-    products_part((const Part *)arg);
+static void *quadratics_thread(void *arg) {
+    quadratics_part((const Part *)arg);
     return NULL;
 }
 
@@ -272,7 +237,7 @@ static PyObject *level_syrk(PyObject *self, PyObject *args) {
     if (check_layout(ptr.view.buf, levels, entries)) goto done;
     Part part[2];
     for (int t = 0; t < 2; t++) {
-        part[t] = (Part){ptr.view.buf, idx.view.buf, V.view.buf, W.view.buf, S.view.buf, NULL, NULL, k, q, 0, levels,
+        part[t] = (Part){ptr.view.buf, idx.view.buf, V.view.buf, W.view.buf, S.view.buf, NULL, k, q, 0, levels,
                          t == 0 ? 0 : split, t == 0 ? (threads > 1 ? split : q) : q};
     }
     Py_BEGIN_ALLOW_THREADS
@@ -289,21 +254,21 @@ done:
     return result;
 }
 
-static const char level_products_doc[] =
-    "level_products(ptr, idx, U, k, P, q, Y, X, split, threads)\n\n"
-    "For every level j: Y_j = U_j P[I_j, I_j] and X_j = Y_j U_j', where U_j (k x n_j) holds the\n"
-    "level's entries, I_j their columns and P is symmetric, read from its lower triangle.\n"
-    "ptr (levels + 1,) int64; idx (entries,) int32; U and Y (entries, k) float64 (Y written);\n"
-    "P (q, q) float64; X (levels, k, k) float64 (written); k <= 16.\n"
+static const char level_quadratics_doc[] =
+    "level_quadratics(ptr, idx, C, k, P, q, X, split, threads)\n\n"
+    "For every level j: X_j = C_j P[I_j, I_j] C_j', where C_j (k x n_j) holds the level's entries,\n"
+    "I_j their columns and P is symmetric, read from its lower triangle.\n"
+    "ptr (levels + 1,) int64; idx (entries,) int32; C (entries, k) float64; P (q, q) float64;\n"
+    "X (levels, k, k) float64 (written); k <= 16.\n"
     "With threads = 2, levels below `split` are one thread's and the others the second's.";
 
-static PyObject *level_products(PyObject *self, PyObject *args) {
-    PyObject *ptr_o, *idx_o, *U_o, *P_o, *Y_o, *X_o;
+static PyObject *level_quadratics(PyObject *self, PyObject *args) {
+    PyObject *ptr_o, *idx_o, *U_o, *P_o, *X_o;
     Py_ssize_t k, q, split;
     int threads;
-    if (!PyArg_ParseTuple(args, "OOOnOnOOni", &ptr_o, &idx_o, &U_o, &k, &P_o, &q, &Y_o, &X_o, &split, &threads))
+    if (!PyArg_ParseTuple(args, "OOOnOnOni", &ptr_o, &idx_o, &U_o, &k, &P_o, &q, &X_o, &split, &threads))
         return NULL;
-    Buffer ptr = {0}, idx = {0}, U = {0}, P = {0}, Y = {0}, X = {0};
+    Buffer ptr = {0}, idx = {0}, U = {0}, P = {0}, X = {0};
     PyObject *result = NULL;
     if (k < 1 || k > 16 || q < 0) {
         PyErr_SetString(PyExc_ValueError, "k must be within 1..16 and q non-negative");
@@ -315,17 +280,17 @@ static PyObject *level_products(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ptr must have at least one item and 0 <= split <= levels");
         goto done;
     }
-    if (take(U_o, &U, 8, entries * k, 0, "U") || take(P_o, &P, 8, q * q, 0, "P") ||
-        take(Y_o, &Y, 8, entries * k, 1, "Y") || take(X_o, &X, 8, levels * k * k, 1, "X"))
+    if (take(U_o, &U, 8, entries * k, 0, "C") || take(P_o, &P, 8, q * q, 0, "P") ||
+        take(X_o, &X, 8, levels * k * k, 1, "X"))
         goto done;
     if (check_layout(ptr.view.buf, levels, entries)) goto done;
     Part part[2];
     for (int t = 0; t < 2; t++) {
-        part[t] = (Part){ptr.view.buf, idx.view.buf, U.view.buf, P.view.buf, NULL, Y.view.buf, X.view.buf, k, q,
+        part[t] = (Part){ptr.view.buf, idx.view.buf, U.view.buf, P.view.buf, NULL, X.view.buf, k, q,
                          t == 0 ? 0 : split, t == 0 ? (threads > 1 ? split : levels) : levels, 0, 0};
     }
     Py_BEGIN_ALLOW_THREADS
-    run_two(products_part, products_thread, part, threads);
+    run_two(quadratics_part, quadratics_thread, part, threads);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -334,14 +299,42 @@ done:
     release(&idx);
     release(&U);
     release(&P);
-    release(&Y);
     release(&X);
     return result;
 }
 
+static const char fill_upper_doc[] =
+    "fill_upper(A, n)\n\n"
+    "Copy the lower triangle of the C-ordered n x n float64 array A into its upper triangle, in tiles.";
+
+static PyObject *fill_upper(PyObject *self, PyObject *args) {
+    PyObject *A_o;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "On", &A_o, &n)) return NULL;
+    Buffer A = {0};
+    if (n < 0 || take(A_o, &A, 8, n * n, 1, "A")) {
+        if (n < 0) PyErr_SetString(PyExc_ValueError, "n must be non-negative");
+        release(&A);
+        return NULL;
+    }
+    double *a = A.view.buf;
+    const int64_t tile = 64;
+    Py_BEGIN_ALLOW_THREADS
+    for (int64_t i0 = 0; i0 < n; i0 += tile)
+        for (int64_t j0 = i0; j0 < n; j0 += tile) {
+            int64_t i1 = i0 + tile < n ? i0 + tile : n, j1 = j0 + tile < n ? j0 + tile : n;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = (j0 > i + 1 ? j0 : i + 1); j < j1; j++) a[i * n + j] = a[j * n + i];
+        }
+    Py_END_ALLOW_THREADS
+    release(&A);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"fill_upper", fill_upper, METH_VARARGS, fill_upper_doc},
     {"level_syrk", level_syrk, METH_VARARGS, level_syrk_doc},
-    {"level_products", level_products, METH_VARARGS, level_products_doc},
+    {"level_quadratics", level_quadratics, METH_VARARGS, level_quadratics_doc},
     {NULL, NULL, 0, NULL},
 };
 

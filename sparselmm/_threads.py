@@ -1,4 +1,4 @@
-"""BLAS threads for the dense work we do in Python.
+"""BLAS threads for the dense work we do in Python, and for our own kernels.
 
 numpy, scipy and CHOLMOD may each load their own OpenBLAS, each with its own
 thread pool. On a 2-core machine the idle threads of one pool spin for a
@@ -11,6 +11,11 @@ pool (scipy built against the system's, as CHOLMOD is), that pool keeps its
 threads; when scipy's cannot be told apart from several, every pool runs one.
 The pools are looked up at the first heavy call; a BLAS loaded later is left
 alone.
+
+OpenBLAS's idle threads spin after every call, so our own two-thread kernels
+(sparselmm/_kernels.c) lose a core to them: a model whose work is mostly in
+those kernels runs LAPACK on one thread and the kernels on two, a model whose
+work is mostly dense LAPACK the other way round (see solvers/blocked.py).
 """
 
 from __future__ import annotations
@@ -36,12 +41,13 @@ def _blas_pools() -> tuple:
 
 
 @contextmanager
-def blas_threads():
-    """A context in which scipy's BLAS pool keeps its threads and every other pool runs one."""
-    pools, lapack = _blas_pools()
+def blas_threads(lapack: bool = True):
+    """A context in which scipy's BLAS pool keeps its threads (``lapack``; else it runs one too) and every
+    other pool runs one."""
+    pools, scipy_pool = _blas_pools()
     saved = [(pool, pool.num_threads) for pool in pools]
     for pool, threads in saved:
-        pool.set_num_threads(threads if pool is lapack else 1)
+        pool.set_num_threads(threads if lapack and pool is scipy_pool else 1)
     try:
         yield
     finally:

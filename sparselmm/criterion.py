@@ -28,6 +28,9 @@ import scipy.sparse as sp
 from .covariance import lower_triangle
 from .pls import PLSSolution, fixed_effects_step, solve_upper
 
+# A template whose smallest diagonal entry is above this fraction of its largest entry is inverted per level.
+WELL_CONDITIONED = 1e-6
+
 
 class ProfiledCriterion:
     """The REML criterion (``REML=True``) or ML deviance of one model, on one bound solver."""
@@ -48,7 +51,10 @@ class ProfiledCriterion:
     # ------------------------------------------------------------ value
     def solution(self, theta) -> PLSSolution:
         """The penalized least squares solution at theta; the solver then holds theta's factor."""
-        theta = np.asarray(theta, dtype=float)
+        with self.solver.threads():
+            return self._solution(np.asarray(theta, dtype=float))
+
+    def _solution(self, theta: np.ndarray) -> PLSSolution:
         solver = self.solver.update(theta)
         solved = solver.solve_L(self.covariance.times_lambda(theta, self.right, transpose=True))
         cu, RZX = solved[:, 0], solved[:, 1:]
@@ -71,12 +77,16 @@ class ProfiledCriterion:
 
     def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """(criterion, exact gradient (n_theta,)) at theta."""
-        solution = self.solution(theta)
+        with self.solver.threads():
+            return self._value_and_gradient(np.asarray(theta, dtype=float))
+
+    def _value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        solution = self._solution(theta)
         u, K = self.random_effects(solution)
         logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
         r2 = max(solution.r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, a finite gradient
         Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
-        scores, H = self._scores(solution, u, K)
+        scores, H = self._scores(solution, u, K, Kt)
         gradient = np.empty(self.covariance.n_theta)
         start = 0
         for index, (term, B) in enumerate(zip(self.covariance.terms, logdet_blocks)):
@@ -103,19 +113,34 @@ class ProfiledCriterion:
             part += np.einsum("lbc,lac->ba", Kt.reshape(term.m, term.k, p), H[index].reshape(term.m, term.k, p))
         return part
 
-    def _scores(self, solution: PLSSolution, u: np.ndarray, K: np.ndarray) -> tuple[dict, dict]:
-        """s = Z'y - Z'X beta - Z'Z b and H = (Z'X - Z'Z Lambda K) RX^-1 on the rows of vector-valued terms."""
+    def _scores(self, solution: PLSSolution, u: np.ndarray, K: np.ndarray, Kt: np.ndarray) -> tuple[dict, dict]:
+        """s = Z'y - Z'X beta - Z'Z b and H = (Z'X - Z'Z Lambda K) RX^-1 on the rows of vector-valued terms.
+
+        Lambda' s = u and Lambda' H = Kt, so where a term's template is well conditioned its rows are
+        T'^-1 u and T'^-1 Kt, per level; only a (nearly) singular template needs the products with Z'Z.
+        """
         if not self._vector_rows:
             return {}, {}
         theta = solution.theta
-        b = self.covariance.times_lambda(theta, u)
-        LK = self.covariance.times_lambda(theta, K)
-        shifted = solution.beta - solution.beta_ols
-        scores, H = {}, {}
-        for index, (rows, M_rows) in self._vector_rows.items():
-            ZtX = self.crossprods.ZtX[rows]
-            scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - M_rows @ b
-            F = ZtX - M_rows @ LK
-            H[index] = solve_upper(solution.RX, F.T, transpose=True).T
+        templates = self.covariance.templates(theta)
+        scores, H, through_products = {}, {}, []
+        for index, (rows, _) in self._vector_rows.items():
+            T = templates[index]
+            diagonal = np.abs(np.diag(T))
+            if diagonal.min() > WELL_CONDITIONED * max(np.abs(T).max(), np.finfo(float).tiny):
+                term = self.covariance.terms[index]
+                solved = np.linalg.solve(T.T, np.column_stack([u[rows], Kt[rows]]).reshape(term.m, term.k, -1))
+                scores[index], H[index] = solved[..., 0].ravel(), solved[..., 1:].reshape(term.q, -1)
+            else:
+                through_products.append(index)
+        if through_products:
+            b = self.covariance.times_lambda(theta, u)
+            LK = self.covariance.times_lambda(theta, K)
+            shifted = solution.beta - solution.beta_ols
+            for index in through_products:
+                rows, M_rows = self._vector_rows[index]
+                ZtX = self.crossprods.ZtX[rows]
+                products = M_rows @ np.column_stack([b, LK])
+                scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - products[:, 0]
+                H[index] = solve_upper(solution.RX, (ZtX - products[:, 1:]).T, transpose=True).T
         return scores, H
-

@@ -101,7 +101,8 @@ def _derivatives(problem, theta: np.ndarray):
     """(value, gradient, Hessian) at theta: exact gradient and its central differences, or lme4's deriv12."""
     if problem.objective_and_gradient is not None:
         value, gradient = problem.objective_and_gradient(theta)
-        return value, gradient, convergence.hessian_of(lambda x: problem.objective_and_gradient(x)[1], theta)
+        return value, gradient, convergence.hessian_of(lambda x: problem.objective_and_gradient(x)[1], theta,
+                                                       gradient)
     value = problem.objective(theta)
     gradient, hessian = convergence.derivatives(problem.objective, theta, value)
     return value, gradient, hessian

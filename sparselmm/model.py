@@ -99,12 +99,23 @@ class LinearMixedModel:
                 watch(theta, value)
             return value
 
+        last = {}  # the latest evaluation, by theta: the end of a fit asks for it again (checks, bounds)
+
         def objective(theta):
-            return seen(theta, self.guarded(lambda: criterion.objective(theta), theta))
+            key = np.asarray(theta, dtype=float).tobytes()
+            if key not in last:
+                last.clear()
+                last[key] = (seen(theta, self.guarded(lambda: criterion.objective(theta), theta)), None)
+            return last[key][0]
 
         def objective_and_gradient(theta):
-            value, gradient = self.guarded(lambda: criterion.value_and_gradient(theta), theta)
-            return seen(theta, value), gradient
+            key = np.asarray(theta, dtype=float).tobytes()
+            if key not in last or last[key][1] is None:
+                value, gradient = self.guarded(lambda: criterion.value_and_gradient(theta), theta)
+                last.clear()
+                last[key] = (seen(theta, value), gradient)
+            value, gradient = last[key]
+            return value, gradient.copy()
 
         def objective_given_beta(theta, beta):
             solution = self.guarded(lambda: criterion.solution(theta), theta)

@@ -169,9 +169,10 @@ class LmerResult(Tables):
             with np.errstate(over="ignore", invalid="ignore"):  # huge theta: overflow is caught below
                 if self.solver is None:  # unpickled
                     self.solver = self.model.default_solver().bind(self.model.crossprods, self.model.covariance)
-                if self.solver.theta is None or not np.array_equal(self.solver.theta, self.theta):
-                    self.solver.update(self.theta)
-                inverse = self.solver.inverse()
+                with self.solver.threads():
+                    if self.solver.theta is None or not np.array_equal(self.solver.theta, self.theta):
+                        self.solver.update(self.theta)
+                    inverse = self.solver.inverse()
         except np.linalg.LinAlgError as error:
             raise self._inverse_fails(f"({error})") from error
         if not (np.isfinite(inverse.A11_inv).all() and np.isfinite(inverse.S_inv).all()):

@@ -103,5 +103,5 @@ def lme4_stopping_step(spec, fit) -> np.ndarray:
     gradient_at = lambda x: criterion.value_and_gradient(x)[1]  # noqa: E731
     start = theta(spec)
     gradient = gradient_at(start)
-    hessian = convergence.hessian_of(gradient_at, start)
+    hessian = convergence.hessian_of(gradient_at, start, gradient)
     return -convergence.newton_direction(gradient, hessian, start, fit.model.covariance.lower)

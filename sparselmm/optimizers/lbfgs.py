@@ -1,8 +1,14 @@
 """A quasi-Newton optimizer for criteria with an exact gradient: L-BFGS-B within the bounds.
 
-With the gradient in closed form (scalar-term models, :mod:`sparselmm.blocked`)
-a fit needs a fraction of the evaluations BOBYQA needs, and converges to the
-optimum more tightly than lme4's xtol_rel = 1e-4 stops it.
+With the gradient in closed form (:mod:`sparselmm.criterion`) a fit needs a
+fraction of the evaluations BOBYQA needs, and converges to the optimum more
+tightly than lme4's xtol_rel = 1e-4 stops it.
+
+Near the optimum of a criterion in the hundreds of thousands, differences of a
+few units in the last place are all that is left, and L-BFGS-B's line search
+can fail on them again and again, restarting each time. So the optimizer stops
+once STALLED evaluations in a row improve on the best value by less than
+STALL_TOL relative: the fit's convergence is then judged by its gradient.
 """
 
 from __future__ import annotations
@@ -12,24 +18,49 @@ from scipy.optimize import minimize
 
 from .base import OptimizationProblem, OptimizeResult, Optimizer
 
+STALLED = 5
+STALL_TOL = 1e-13
+
+
+class _Stalled(Exception):
+    pass
+
 
 class LbfgsOptimizer(Optimizer):
     """SciPy's L-BFGS-B on ``problem.objective_and_gradient``."""
 
     name = "lbfgsb"
 
-    def __init__(self, gtol: float = 1e-6, ftol: float = 1e-15, maxiter: int = 1000):
+    def __init__(self, gtol: float = 1e-6, ftol: float = 1e-14, maxiter: int = 1000):
         self.gtol, self.ftol, self.maxiter = gtol, ftol, maxiter
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
         if problem.objective_and_gradient is None:
-            raise ValueError("LbfgsOptimizer needs a problem with objective_and_gradient (scalar-term models)")
+            raise ValueError("LbfgsOptimizer needs a problem with objective_and_gradient")
         bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
                   for lo, hi in zip(problem.lower, problem.upper)]
-        result = minimize(problem.objective_and_gradient, np.asarray(problem.x0, dtype=float), jac=True,
-                          method="L-BFGS-B", bounds=bounds,
-                          options={"gtol": self.gtol, "ftol": self.ftol, "maxiter": self.maxiter})
+        best = {"value": np.inf, "x": np.asarray(problem.x0, dtype=float), "since": 0, "count": 0}
+
+        def watched(x):
+            value, gradient = problem.objective_and_gradient(x)
+            best["count"] += 1
+            if value < best["value"] - STALL_TOL * abs(best["value"]):
+                best["since"] = 0
+            else:
+                best["since"] += 1
+            if value < best["value"]:
+                best["value"], best["x"] = value, np.array(x)
+            if best["since"] >= STALLED:
+                raise _Stalled
+            return value, gradient
+
+        try:
+            result = minimize(watched, np.asarray(problem.x0, dtype=float), jac=True, method="L-BFGS-B",
+                              bounds=bounds, options={"gtol": self.gtol, "ftol": self.ftol, "maxiter": self.maxiter})
+        except _Stalled:
+            return OptimizeResult(best["x"], float(best["value"]), best["count"], True,
+                                  f"stopped: {STALLED} evaluations without progress beyond rounding", self.name)
         return OptimizeResult(
-            x=np.array(result.x), fun=float(result.fun), nfev=int(result.nfev), converged=bool(result.success),
+            x=np.array(result.x), fun=float(result.fun), nfev=best["count"], converged=bool(result.success),
             message=str(result.message), optimizer=self.name,
         )

@@ -23,6 +23,7 @@ too wide to hold dense); ``DenseSolver`` (tiny models and cross-checks).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -62,6 +63,10 @@ class Solver(ABC):
     @abstractmethod
     def solve_Lt(self, C: np.ndarray) -> np.ndarray:
         """P' L^-T C for C of shape (q, r)."""
+
+    def threads(self):
+        """The BLAS thread context an evaluation on this solver runs in (by default: as the process set it)."""
+        return nullcontext()
 
     def solve(self, B: np.ndarray) -> np.ndarray:
         """A^-1 B."""

@@ -26,6 +26,8 @@ level in C (``sparselmm._kernels``), whichever is less work.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
@@ -35,11 +37,12 @@ from .._threads import blas_threads
 from ..inverse import SchurInverse
 from ..pls import solve_upper
 from .base import Solver
-from .levels import GROUPING_GAIN, CouplingLayout, GroupedCoupling, LaterTerm, group_levels
+from .levels import GROUPING_GAIN, GROUPING_SHARE, CouplingLayout, GroupedCoupling, LaterTerm, group_levels
 
 # Later columns kept dense (6,000^2 doubles = 288 MB per buffer; two buffers).
 MAX_DENSE = 6_000
 LEVEL_CHUNK = 256  # levels of a vector-valued term transformed at once (bounds the temporaries)
+SMALL_DENSE = 500  # below this many later columns, BLAS threads are left as they are (the calls are tiny)
 
 
 class BlockedSolver(Solver):
@@ -51,6 +54,10 @@ class BlockedSolver(Solver):
         super().__init__()
         self.max_dense = max_dense
         self._blocks = None
+
+    def threads(self):
+        """The BLAS thread context every evaluation runs in (see _Blocks.threads)."""
+        return self._blocks.threads()
 
     def fits(self, crossprods, covariance) -> bool:
         """Whether the later terms' columns are few enough to hold dense."""
@@ -64,17 +71,16 @@ class BlockedSolver(Solver):
     # ------------------------------------------------------------ the factor
     def _factor(self, theta: np.ndarray) -> None:
         blocks = self._blocks
-        with blas_threads():
-            self._templates = blocks.covariance.templates(theta)
-            T1 = self._templates[0]
-            A11 = _congruent(T1, blocks.M11_distinct) + np.eye(blocks.k1)
-            self._L11_distinct = _cholesky(A11)
-            self._L11_inv_distinct = _lower_inverse(self._L11_distinct)
-            self._L11_inv = self._L11_inv_distinct[blocks.group] if blocks.grouped else self._L11_inv_distinct
-            diagonal = np.diagonal(self._L11_distinct, axis1=1, axis2=2)
-            self._logdet = 2.0 * float(np.sum(blocks.group_sizes[:, None] * np.log(diagonal)))
-            if blocks.q2:
-                self._factor_schur(T1)
+        self._templates = blocks.covariance.templates(theta)
+        T1 = self._templates[0]
+        A11 = _congruent(T1, blocks.M11_distinct) + np.eye(blocks.k1)
+        self._L11_distinct = _cholesky(A11)
+        self._L11_inv_distinct = _lower_inverse(self._L11_distinct)
+        self._L11_inv = self._L11_inv_distinct[blocks.group] if blocks.grouped else self._L11_inv_distinct
+        diagonal = np.diagonal(self._L11_distinct, axis1=1, axis2=2)
+        self._logdet = 2.0 * float(np.sum(blocks.group_sizes[:, None] * np.log(diagonal)))
+        if blocks.q2:
+            self._factor_schur(T1)
 
     def _factor_schur(self, T1: np.ndarray) -> None:
         blocks = self._blocks
@@ -89,7 +95,7 @@ class BlockedSolver(Solver):
             layout = blocks.layout
             W = np.ascontiguousarray(self._L11_inv @ T1.T)  # (m1, k1, k1): D_j = W_j' W_j
             _kernels.level_syrk(layout.ptr, layout.idx, layout.values, W, blocks.k1, G, blocks.q2,
-                                layout.syrk_split, layout.threads)
+                                layout.syrk_split, blocks.kernel_threads)
         S = blocks.S
         np.copyto(S, G)
         blocks.fill_diagonal_blocks(S)
@@ -110,11 +116,10 @@ class BlockedSolver(Solver):
         x1 = self._L11_inv @ B[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
         if not blocks.q2:
             return x1.reshape(blocks.q1, -1)
-        with blas_threads():
-            through = self._templates[0] @ (np.swapaxes(self._L11_inv, 1, 2) @ x1)  # Lambda1 L11^-T x1
-            coupled = blocks.covariance.times_lambda(self.theta, blocks.C_t @ through.reshape(blocks.q1, -1),
-                                                     transpose=True, terms=slice(1, None))
-            x2 = solve_upper(self._U, B[blocks.q1:] - coupled, transpose=True)
+        through = self._templates[0] @ (np.swapaxes(self._L11_inv, 1, 2) @ x1)  # Lambda1 L11^-T x1
+        coupled = blocks.covariance.times_lambda(self.theta, blocks.C_t @ through.reshape(blocks.q1, -1),
+                                                 transpose=True, terms=slice(1, None))
+        x2 = solve_upper(self._U, B[blocks.q1:] - coupled, transpose=True)
         return np.vstack([x1.reshape(blocks.q1, -1), x2])
 
     def solve_Lt(self, C: np.ndarray) -> np.ndarray:
@@ -124,26 +129,24 @@ class BlockedSolver(Solver):
         y1 = C[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
         if not blocks.q2:
             return (np.swapaxes(self._L11_inv, 1, 2) @ y1).reshape(blocks.q1, -1)
-        with blas_threads():
-            x2 = solve_upper(self._U, C[blocks.q1:])
-            spread = blocks.C @ blocks.covariance.times_lambda(self.theta, x2, terms=slice(1, None))
-            coupled = self._L11_inv @ (self._templates[0].T @ spread.reshape(blocks.m1, blocks.k1, -1))
-            x1 = np.swapaxes(self._L11_inv, 1, 2) @ (y1 - coupled)
+        x2 = solve_upper(self._U, C[blocks.q1:])
+        spread = blocks.C @ blocks.covariance.times_lambda(self.theta, x2, terms=slice(1, None))
+        coupled = self._L11_inv @ (self._templates[0].T @ spread.reshape(blocks.m1, blocks.k1, -1))
+        x1 = np.swapaxes(self._L11_inv, 1, 2) @ (y1 - coupled)
         return np.vstack([x1.reshape(blocks.q1, -1), x2])
 
     # ------------------------------------------------------------ A^-1
     def logdet_gradient(self) -> list[np.ndarray]:
         self._require_factor()
         blocks, T = self._blocks, self._templates
-        with blas_threads():
-            Q, R, M = self._first_term_pieces()  # per group, or per level
-            if not blocks.q2:
-                return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]
-            S_inv = self._invert_schur()
-            later = self._later_gradient(S_inv)
-            X = self._first_term_quadratics(S_inv)
-            sizes = blocks.group_sizes[:, None, None]
-            first = np.einsum("gba,gbc->ac", Q, sizes * M - X @ R)
+        Q, R, M = self._first_term_pieces()  # per group, or per level
+        if not blocks.q2:
+            return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]
+        S_inv = self._invert_schur()
+        later = self._later_gradient(S_inv)
+        X = self._first_term_quadratics(S_inv)
+        sizes = blocks.group_sizes[:, None, None]
+        first = np.einsum("gba,gbc->ac", Q, sizes * M - X @ R)
         return [first] + later
 
     def _first_term_pieces(self):
@@ -155,71 +158,78 @@ class BlockedSolver(Solver):
         return Q, R, blocks.M11_distinct
 
     def _invert_schur(self) -> np.ndarray:
-        """S^-1 over the factor's memory, both triangles (C order); the factor is spent."""
+        """S^-1 over the factor's memory, its lower triangle (C order; zeros above); the factor is spent."""
         self._spent = True
         inverse, info = la.lapack.dpotri(self._U, lower=False, overwrite_c=True)
         if info != 0:
             raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
-        S_inv = inverse.T
-        _fill_upper(S_inv)
-        return S_inv
+        return inverse.T
 
     def _later_gradient(self, S_inv: np.ndarray) -> list[np.ndarray]:
-        """Per later term, sum over its levels l of (S^-1 Lambda2' G)_ll = sum_l <S^-1 rows of l, (G Lambda2) rows of l>."""
+        """Per later term, sum over its levels l of (S^-1 Lambda2' G)_ll = sum_l <S^-1 rows of l, (G Lambda2) rows of l>.
+
+        When every later term is scalar this is sum over a term's rows r of sum_c S^-1_rc G_rc lambda_c, read
+        from the lower triangles of S^-1 and G (E = their product: row sums plus column sums minus the diagonal).
+        """
         blocks = self._blocks
         G = blocks.G
+        if all(term.k == 1 for term in blocks.later):
+            lam = blocks.column_scale(self._templates)
+            E = np.multiply(G, S_inv, out=G)  # G is not needed after this
+            per_row = E @ lam + E.T @ lam - np.diagonal(E) * lam
+            return [np.array([[per_row[t.start:t.stop].sum()]]) for t in blocks.later]
+        _fill_upper(S_inv)
         _fill_upper(G)
         out = []
-        for term, T in zip(blocks.later, self._templates[1:]):
+        for term in blocks.later:
             rows = slice(term.start, term.stop)
-            strip = blocks.covariance.times_lambda(self.theta, G[rows].T, transpose=True, terms=slice(1, None))
-            out.append(np.einsum("lac,lbc->ab", S_inv[rows].reshape(term.m, term.k, -1),
-                                 strip.T.reshape(term.m, term.k, -1)))
+            strip = blocks.covariance.times_lambda(self.theta, G[rows].T, transpose=True, terms=slice(1, None)).T
+            left = S_inv[rows].reshape(term.m, term.k, -1).transpose(1, 0, 2).reshape(term.k, -1)
+            right = strip.reshape(term.m, term.k, -1).transpose(1, 0, 2).reshape(term.k, -1)
+            out.append(left @ right.T)
         return out
 
     def _first_term_quadratics(self, S_inv: np.ndarray) -> np.ndarray:
-        """X per distinct first-term block, summed over its levels: sum_j C_j Lambda2 S^-1 Lambda2' C_j'."""
+        """X per distinct first-term block, summed over its levels: sum_j C_j P C_j' with P = Lambda2 S^-1 Lambda2'."""
         blocks = self._blocks
+        P = self._scaled_inverse(S_inv)
         if blocks.grouped:
-            P = self._scaled_inverse(S_inv).ravel()[blocks.coupling.pattern] * blocks.both_triangles
-            return blocks.coupling.unstack(blocks.coupling.sums_t @ P)
-        _, X = self._level_products(S_inv)
-        return X
+            on_pattern = P.ravel()[blocks.coupling.pattern] * blocks.both_triangles
+            return blocks.coupling.unstack(blocks.coupling.sums_t @ on_pattern)
+        return self._level_quadratics(P)
 
     def _scaled_inverse(self, S_inv: np.ndarray) -> np.ndarray:
-        """Lambda2 S^-1 Lambda2', in the buffer G (no longer needed)."""
+        """Lambda2 S^-1 Lambda2' in the buffer G (no longer needed): its lower triangle, from S^-1's lower
+        triangle and full diagonal blocks (filled wherever a later term is vector-valued)."""
         G = self._blocks.G
         np.copyto(G, S_inv)
         self._blocks.congruence(G, self._templates, transpose=False)
         return G
 
-    def _level_products(self, S_inv: np.ndarray):
-        """Per entry Y = (C Lambda2 S^-1) on the layout, and per level X_j = Y_j (C_j Lambda2)'."""
-        blocks = self._blocks
-        U = blocks.coupling_times_lambda(self._templates)
-        Y = np.empty_like(U)
+    def _level_quadratics(self, P: np.ndarray) -> np.ndarray:
+        """X_j = C_j P C_j' per level (m1, k1, k1)."""
+        blocks, layout = self._blocks, self._blocks.layout
         X = np.empty((blocks.m1, blocks.k1, blocks.k1))
-        layout = blocks.layout
-        _kernels.level_products(layout.ptr, layout.idx, U, blocks.k1, S_inv, blocks.q2, Y, X, layout.products_split,
-                                layout.threads)
-        return Y, X
+        _kernels.level_quadratics(layout.ptr, layout.idx, layout.values, blocks.k1, P, blocks.q2, X,
+                                  layout.products_split, blocks.kernel_threads)
+        return X
 
     def inverse(self) -> SchurInverse:
         self._require_factor()
         blocks = self._blocks
-        with blas_threads():
-            L11_inv = self._L11_inv
-            A11_inv = np.swapaxes(L11_inv, 1, 2) @ L11_inv  # (m1, k1, k1)
-            if not blocks.q2:
-                self._spent = True
-                empty = sp.csr_matrix((blocks.q1, 0))
-                return SchurInverse(blocks.k1, A11_inv, empty, np.zeros((0, 0)), A11_inv)
-            S_inv = self._invert_schur()
-            Y, X = self._level_products(S_inv)
-            Qt = A11_inv @ self._templates[0].T  # Q' = A11^-1 T1', per level
-            U = blocks.coupling_times_lambda(self._templates)
-            W = blocks.layout.csr(np.einsum("eab,eb->ea", Qt[blocks.layout.level_of_entry], U))
-            first = A11_inv + Qt @ X @ np.swapaxes(Qt, 1, 2)
+        L11_inv = self._L11_inv
+        A11_inv = np.swapaxes(L11_inv, 1, 2) @ L11_inv  # (m1, k1, k1)
+        if not blocks.q2:
+            self._spent = True
+            empty = sp.csr_matrix((blocks.q1, 0))
+            return SchurInverse(blocks.k1, A11_inv, empty, np.zeros((0, 0)), A11_inv)
+        S_inv = self._invert_schur()
+        _fill_upper(S_inv)
+        X = self._level_quadratics(self._scaled_inverse(S_inv))
+        Qt = A11_inv @ self._templates[0].T  # Q' = A11^-1 T1', per level
+        U = blocks.coupling_times_lambda(self._templates)
+        W = blocks.layout.csr(np.einsum("eab,eb->ea", Qt[blocks.layout.level_of_entry], U))
+        first = A11_inv + Qt @ X @ np.swapaxes(Qt, 1, 2)
         return SchurInverse(blocks.k1, A11_inv, W, S_inv, first)
 
 
@@ -249,16 +259,32 @@ class _Blocks:
         self._entries_of_term = [np.flatnonzero((self.layout.idx >= t.start) & (self.layout.idx < t.stop))
                                  for t in self.later]
         self._choose_coupling(M11)
+        self._choose_threads()
         self.G = np.zeros((self.q2, self.q2))
         self.S = np.zeros((self.q2, self.q2))
 
+    def _choose_threads(self) -> None:
+        """Two threads for whichever of LAPACK and the pair kernels does most of the work (see _threads).
+
+        Measured here: LAPACK runs about 35 Gflop/s on one thread (potrf + potri cost q2^3 flops), the
+        kernels about 2 ns per pair of columns for both passes.
+        """
+        lapack_seconds = self.q2**3 / 3.5e10
+        kernel_seconds = 0.0 if self.grouped else 2e-9 * self.layout.pair_work / self.k1
+        self.lapack_threaded = kernel_seconds < lapack_seconds / 3
+        self.kernel_threads = 1 if self.lapack_threaded else self.layout.threads
+
+    def threads(self):
+        """The BLAS thread context for this model's heavy calls (none for small dense blocks)."""
+        return blas_threads(self.lapack_threaded) if self.q2 >= SMALL_DENSE else nullcontext()
+
     def _choose_coupling(self, M11: np.ndarray) -> None:
-        """Group levels with equal M11 blocks when that is at least GROUPING_GAIN times less work."""
+        """Group levels with equal M11 blocks when there are few groups and that is GROUPING_GAIN times less work."""
         group, distinct = group_levels(M11)
         self.grouped = False
         self.group = np.arange(self.m1)
         self.M11_distinct, self.group_sizes = M11, np.ones(self.m1)
-        if self.q2 and len(distinct) * GROUPING_GAIN <= self.m1:
+        if self.q2 and len(distinct) * GROUPING_SHARE <= self.m1:
             coupling = GroupedCoupling(self.layout, group, len(distinct), self.M22_flat)
             if coupling.work * GROUPING_GAIN <= self.layout.pair_work:
                 self.coupling, self.grouped, self.group = coupling, True, group
@@ -289,16 +315,21 @@ class _Blocks:
                 strip = A[start:start + LEVEL_CHUNK, term.start:term.stop]
                 strip[...] = (strip.reshape(strip.shape[0], term.m, term.k) @ left.T).reshape(strip.shape)
 
+    def column_scale(self, templates: list) -> np.ndarray:
+        """The diagonal of Lambda2 (q2,), for later terms that are all scalar."""
+        return np.repeat([T[0, 0] for T in templates[1:]], [t.m for t in self.later])
+
     def coupling_times_lambda(self, templates: list) -> np.ndarray:
         """C Lambda2 on the layout: entries (e, k1), each later level's k entries mixed by its template."""
         values = self.layout.values
         if all(t.k == 1 for t in self.later):
-            scale = np.repeat([T[0, 0] for T in templates[1:]], [t.m for t in self.later])
-            return values * scale[self.layout.idx][:, None]
+            return values * self.column_scale(templates)[self.layout.idx][:, None]
+        if len(self.later) == 1:  # every entry is the one later term's: runs of k
+            (term,), (T,) = self.later, templates[1:]
+            return np.ascontiguousarray((T.T @ values.reshape(-1, term.k, self.k1)).reshape(-1, self.k1))
         out = np.empty_like(values)
         for inside, term, T in zip(self._entries_of_term, self.later, templates[1:]):
-            block = values[inside].reshape(-1, term.k, self.k1)  # a later level's k entries are consecutive
-            out[inside] = np.einsum("bpa,ps->bsa", block, T).reshape(-1, self.k1)
+            out[inside] = (T.T @ values[inside].reshape(-1, term.k, self.k1)).reshape(-1, self.k1)
         return out
 
 
@@ -344,14 +375,9 @@ def _diagonal_block_pairs(later: list[LaterTerm], q2: int) -> tuple[np.ndarray, 
     return (np.concatenate(upper) if upper else empty), (np.concatenate(lower) if lower else empty)
 
 
-def _fill_upper(A: np.ndarray, strip: int = 512) -> None:
-    """Make a C-ordered square matrix with its lower triangle filled symmetric, in strips (small temporaries)."""
-    n = A.shape[0]
-    for start in range(0, n, strip):
-        stop = min(start + strip, n)
-        A[start:stop, stop:] = A[stop:, start:stop].T
-        block = A[start:stop, start:stop]
-        block[np.triu_indices(stop - start, 1)] = block.T[np.triu_indices(stop - start, 1)]
+def _fill_upper(A: np.ndarray) -> None:
+    """Make a C-ordered square matrix whose lower triangle is filled symmetric, in place."""
+    _kernels.fill_upper(A, A.shape[0])
 
 
 def _upper_cholesky_in_place(matrix: np.ndarray) -> np.ndarray:

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-# Levels are grouped only when grouping shrinks the work at least this much.
+# Levels are grouped only when there are this many times fewer groups than levels (building the grouped
+# sums costs a pass over all pairs), and then only if that shrinks the work at least GROUPING_GAIN times.
+GROUPING_SHARE = 50
 GROUPING_GAIN = 4
 # The kernels split their loops over two threads from this many pair products on (a thread costs ~50 us).
 THREADED_WORK = 200_000
