@@ -20,10 +20,18 @@ from .frame import Categorical
 
 def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarray, list[str]]:
     """Dense model matrix (nobs, p) and its column names for one formula part."""
-    columns, names = [], []
-    if terms.intercept:
-        columns.append(np.ones(nobs))
-        names.append("(Intercept)")
+    blocks = term_columns(terms, variables, nobs)
+    return (np.column_stack([c for _, columns, _ in blocks for c in columns]),
+            [name for _, _, names in blocks for name in names])
+
+
+def term_columns(terms: TermList, variables: dict, nobs: int) -> list[tuple[str, list, list[str]]]:
+    """Per model term, in order (the intercept first): R's term label, its columns (nobs,) and their names.
+
+    The labels of a model matrix's columns are R's ``attr(X, "assign")`` mapped to term labels
+    (``"(Intercept)"``, ``"Product"``, ``"Product:Information"``): what type II and III tests group by.
+    """
+    blocks = [("(Intercept)", [np.ones(nobs)], ["(Intercept)"])] if terms.intercept else []
     previous = []
     full_coding_pending = not terms.intercept
     for term in terms.terms:
@@ -40,11 +48,9 @@ def model_matrix(terms: TermList, variables: dict, nobs: int) -> tuple[np.ndarra
                 parts.append(_factor_columns(key, value, full))
             else:
                 parts.append(([value], [key]))
-        term_columns, term_names = _interact(parts)
-        columns += term_columns
-        names += term_names
+        blocks.append((":".join(keys), *_interact(parts)))
         previous.append(frozenset(keys))
-    return np.column_stack(columns), names
+    return blocks
 
 
 def _factor_columns(key: str, factor: Categorical, full: bool) -> tuple[list, list]:

@@ -22,6 +22,8 @@ difference, and nothing touches an n-length array.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -77,41 +79,48 @@ class ProfiledCriterion:
 
     def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """(criterion, exact gradient (n_theta,)) at theta."""
-        with self.solver.threads():
-            return self._value_and_gradient(np.asarray(theta, dtype=float))
+        pieces = self.derivatives(theta)
+        r2 = max(pieces.solution.r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, a finite gradient
+        gradient = pieces.logdet_A + pieces.r2 / r2 * self.nu
+        if self.REML:
+            gradient = gradient + pieces.logdet_RX
+        return self.value(pieces.solution), gradient
 
-    def _value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        solution = self._solution(theta)
-        u, K = self.random_effects(solution)
-        logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
-        r2 = max(solution.r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, a finite gradient
-        Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
-        scores, H = self._scores(solution, u, K, Kt)
-        gradient = np.empty(self.covariance.n_theta)
+    def derivatives(self, theta) -> "Derivatives":
+        """The solution at theta and the exact derivatives of the criterion's parts (see :class:`Derivatives`)."""
+        with self.solver.threads():
+            theta = np.asarray(theta, dtype=float)
+            solution = self._solution(theta)
+            u, K = self.random_effects(solution)
+            logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
+            Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
+            scores, H = self._scores(solution, u, K, Kt)
+        t, p = self.covariance.n_theta, Kt.shape[1]
+        logdet_A, r2, cross = np.empty(t), np.empty(t), np.empty((t, p, p))
         start = 0
         for index, (term, B) in enumerate(zip(self.covariance.terms, logdet_blocks)):
             rows = slice(start, start + term.q)
-            phi = B - self._data_part(index, term, solution.theta, u[rows], Kt[rows], scores, H, r2)
+            us, KH = self._term_products(index, term, theta, u[rows], Kt[rows], scores, H)
             offset = self.covariance.offsets[index]
             for position, (a, b) in enumerate(lower_triangle(term.k)):
-                gradient[offset + position] = 2.0 * phi[b, a]
+                logdet_A[offset + position] = 2.0 * B[b, a]
+                r2[offset + position] = -2.0 * us[b, a]
+                cross[offset + position] = KH[b, a]
             start += term.q
-        return self.value(solution), gradient
+        logdet_RX = -2.0 * np.trace(cross, axis1=1, axis2=2)
+        return Derivatives(solution, u, K, Kt, logdet_A, r2, logdet_RX, cross)
 
-    def _data_part(self, index, term, theta, u, Kt, scores, H, r2) -> np.ndarray:
-        """(nu / r2) sum_j u_j s_j' + [REML] sum_j Kt_j H_j' for one term (k x k)."""
-        if term.k == 1:
+    def _term_products(self, index, term, theta, u, Kt, scores, H):
+        """For one term: sum_j u_j s_j' (k, k), and at [b, a] the (p, p) sum over j of Kt_j[b]' H_j[a]."""
+        p = Kt.shape[1]
+        if term.k == 1:  # s = u / theta_t and H = Kt / theta_t; every part vanishes with theta_t
             value = theta[self.covariance.offsets[index]]
             if value == 0.0:
-                return np.zeros((1, 1))
-            part = (u @ u) / r2 * self.nu + (np.sum(Kt * Kt) if self.REML else 0.0)
-            return np.array([[part / value]])
-        u = u.reshape(term.m, term.k)
-        part = (u.T @ scores[index].reshape(term.m, term.k)) / r2 * self.nu
-        if self.REML:
-            p = Kt.shape[1]
-            part += np.einsum("lbc,lac->ba", Kt.reshape(term.m, term.k, p), H[index].reshape(term.m, term.k, p))
-        return part
+                return np.zeros((1, 1)), np.zeros((1, 1, p, p))
+            return np.array([[u @ u / value]]), (Kt.T @ Kt / value)[None, None]
+        us = u.reshape(term.m, term.k).T @ scores[index].reshape(term.m, term.k)
+        KH = np.einsum("lbc,lad->bacd", Kt.reshape(term.m, term.k, p), H[index].reshape(term.m, term.k, p))
+        return us, KH
 
     def _scores(self, solution: PLSSolution, u: np.ndarray, K: np.ndarray, Kt: np.ndarray) -> tuple[dict, dict]:
         """s = Z'y - Z'X beta - Z'Z b and H = (Z'X - Z'Z Lambda K) RX^-1 on the rows of vector-valued terms.
@@ -144,3 +153,24 @@ class ProfiledCriterion:
                 scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - products[:, 0]
                 H[index] = solve_upper(solution.RX, (ZtX - products[:, 1:]).T, transpose=True).T
         return scores, H
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    """The solution at one theta and the exact derivatives in theta (t entries) of the criterion's parts.
+
+    The REML criterion is log|A| + log|RX'RX| + nu (1 + log(2 pi r2 / nu)), so its gradient is
+    ``logdet_A + nu / r2 * r2_gradient + logdet_RX`` (ML: without the last, nu = n). For
+    theta_i = T_t[a, b], ``cross[i]`` (p, p) is sum_j Kt_j[b]' H_j[a] over the term's levels, and
+    d(RX'RX) / d theta_i = -RX' (cross[i] + cross[i]') RX: with vcov(beta) = sigma^2 (RX'RX)^-1,
+    the Jacobian of vcov in theta.
+    """
+
+    solution: PLSSolution
+    u: np.ndarray  # (q,) spherical random effects
+    K: np.ndarray  # (q, p) A^-1 Lambda' Z'X
+    Kt: np.ndarray  # (q, p) K RX^-1
+    logdet_A: np.ndarray  # (t,) d log|A| / d theta
+    r2: np.ndarray  # (t,) d r2 / d theta (r2: the penalized residual sum of squares)
+    logdet_RX: np.ndarray  # (t,) d log|RX'RX| / d theta
+    cross: np.ndarray  # (t, p, p)

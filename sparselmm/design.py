@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .coding import model_matrix
+from .coding import model_matrix, term_columns
 from .errors import DataError, RankDeficiencyWarning, ScaleWarning
 from .formula import Formula, RandomTerm, deparse, parse_formula
 from .frame import Categorical, ModelFrame, model_frame
@@ -75,6 +75,7 @@ class Design:
     X: np.ndarray | None = None  # (n, p)
     rows: np.ndarray | None = None  # (n,) positions of the rows used in the caller's DataFrame
     fit_messages: tuple = ()  # lme4's fitMsgs: dropped columns, predictors on very different scales
+    fixef_terms: tuple = ()  # per kept column of X, the label of its model term (R's assign)
 
     @property
     def has_rows(self) -> bool:
@@ -106,13 +107,17 @@ def build_design(formula, data) -> Design:
     frame = model_frame(formula, data)
     terms = sorted((_re_term(t, frame) for t in formula.random), key=lambda t: -t.m)
     check_terms(terms, frame.nobs)
-    X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
-    X, names, dropped = drop_aliased_columns(X, names)
+    blocks = term_columns(formula.fixed, frame.variables, frame.nobs)
+    X = np.column_stack([column for _, columns, _ in blocks for column in columns])
+    names = [name for _, _, block_names in blocks for name in block_names]
+    labels = [label for label, columns, _ in blocks for _ in columns]
+    X, names, dropped, kept = drop_aliased_columns(X, names)
     check_fixed(names, frame.nobs)
     messages = ([f"{rank_deficiency_message(len(dropped))}"] if dropped else []) + scale_messages(X)
     return Design(
         formula, tuple(names), tuple(dropped), tuple(terms), frame.levels(), frame.nobs, frame.n_dropped,
         y=frame.response, X=X, rows=frame.rows, fit_messages=tuple(messages),
+        fixef_terms=tuple(labels[position] for position in kept),
     )
 
 
@@ -171,8 +176,11 @@ def check_terms(terms: list, nobs: int) -> None:
             )
 
 
-def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, list]:
-    """Drop columns of X that are linear combinations of earlier ones, as lme4 does (with a warning)."""
+def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, list, list]:
+    """Drop columns of X that are linear combinations of earlier ones, as lme4 does (with a warning).
+
+    Returns the kept X, its names, the dropped names and the kept columns' positions.
+    """
     basis = np.zeros((X.shape[0], 0))
     keep = []
     for j in range(X.shape[1]):
@@ -188,7 +196,7 @@ def drop_aliased_columns(X: np.ndarray, names: list) -> tuple[np.ndarray, list, 
         raise DataError("every fixed-effects column is zero; the model has no fixed effects to estimate")
     if dropped:
         warnings.warn(f"{rank_deficiency_message(len(dropped))}: {', '.join(dropped)}", RankDeficiencyWarning, stacklevel=3)
-    return X[:, keep], [names[j] for j in keep], dropped
+    return X[:, keep], [names[j] for j in keep], dropped, keep
 
 
 SCALE_TOLERANCE = 1e3  # lme4's checkScaleX tol

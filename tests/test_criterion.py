@@ -97,3 +97,25 @@ def test_evaluations_do_not_leak_into_each_other():
     again = criterion.value_and_gradient(theta)
     assert again[0] == first[0]
     np.testing.assert_array_equal(again[1], first[1])
+
+
+@pytest.mark.parametrize("case_id", ["sleepstudy_reml", "two_factors_reml", "crossed_slopes_reml", "pastes_reml",
+                                     "correlated_three_reml"])
+def test_the_jacobian_of_RXtRX_is_its_derivative(case_id):
+    """d(RX'RX)/d theta_i = -RX' (cross_i + cross_i') RX: the Jacobian of vcov(beta) that Satterthwaite needs."""
+    spec, model = model_of(case_id)
+    criterion = criterion_of(model, spec["REML"])
+    theta = moved_theta(spec, model, 9, zero=False)
+    pieces = criterion.derivatives(theta)
+    RX = pieces.solution.RX
+    h = 1e-4 * (np.abs(theta) + 1e-2 * np.abs(theta).max())
+
+    def RXtRX(x):
+        R = criterion.solution(x).RX
+        return R.T @ R
+
+    for i, (step, e) in enumerate(zip(h, np.eye(len(theta)))):
+        numeric = (4 * (RXtRX(theta + step / 2 * e) - RXtRX(theta - step / 2 * e)) / step
+                   - (RXtRX(theta + step * e) - RXtRX(theta - step * e)) / (2 * step)) / 3
+        exact = -RX.T @ (pieces.cross[i] + pieces.cross[i].T) @ RX
+        np.testing.assert_allclose(exact, numeric, rtol=0, atol=1e-6 * max(np.abs(numeric).max(), 1e-8))

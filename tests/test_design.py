@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+import reference
 from sparselmm import DataError, FormulaError, RankDeficiencyWarning
 from sparselmm.design import build_design, drop_aliased_columns
 from sparselmm.formula import parse_formula
@@ -178,7 +179,7 @@ def test_rank_deficient_factor_column(data):
 def test_two_aliased_columns_are_both_named():
     X = np.column_stack([np.ones(5), np.arange(5.0), np.arange(5.0) * 3, np.ones(5) * 2])
     with pytest.warns(RankDeficiencyWarning, match="dropping 2 columns / coefficients: c, d"):
-        kept, names, dropped = drop_aliased_columns(X, ["a", "b", "c", "d"])
+        kept, names, dropped, _ = drop_aliased_columns(X, ["a", "b", "c", "d"])
     assert names == ["a", "b"] and dropped == ["c", "d"]
     np.testing.assert_array_equal(kept, X[:, :2])
 
@@ -189,3 +190,17 @@ def test_full_rank_x_gives_no_warning(data):
         design = build_design("y ~ x + h + (1 | g)", data)
     assert design.fixef_names == ("(Intercept)", "x", "hv")
     assert design.dropped_columns == ()
+
+
+def test_each_fixed_effect_knows_its_model_term():
+    """R's attr(X, "assign") as term labels: what type II and III tests group columns by."""
+    design = build_design("y ~ a * b + x + (1 | g)", reference.data("two_factors_reml"))
+    assert design.fixef_names == ("(Intercept)", "aa2", "aa3", "blo", "x", "aa2:blo", "aa3:blo")
+    assert design.fixef_terms == ("(Intercept)", "a", "a", "b", "x", "a:b", "a:b")
+
+
+def test_term_labels_follow_the_columns_that_are_kept():
+    with pytest.warns(RankDeficiencyWarning):
+        design = build_design("y ~ x + x2 + a + (1 | g)", reference.data("two_factors_reml"))
+    assert design.fixef_names == ("(Intercept)", "x", "aa2", "aa3")
+    assert design.fixef_terms == ("(Intercept)", "x", "a", "a")
