@@ -13,18 +13,24 @@ The pools are looked up at the first heavy call; a BLAS loaded later is left
 alone.
 
 OpenBLAS's idle threads spin after every call, so our own two-thread kernels
-(sparselmm/_kernels.c) lose a core to them: a model whose work is mostly in
-those kernels runs LAPACK on one thread and the kernels on two, a model whose
-work is mostly dense LAPACK the other way round (see solvers/blocked.py).
+(sparselmm/_kernels.c) lose a core to them; and when another process keeps one
+of the two cores busy, a two-thread dense Cholesky of 1,000 columns took 0.74 s
+here instead of 9 ms on one thread, its threads waiting for each other. Neither
+setting is right everywhere, so :class:`AdaptiveThreads` gives LAPACK its
+threads only for models whose work is mostly LAPACK's, and only while a small
+probe finds them faster; otherwise LAPACK runs on one thread, the kernels on two.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
+import numpy as np
 import scipy
+import scipy.linalg as la
 from threadpoolctl import ThreadpoolController
 
 
@@ -53,3 +59,56 @@ def blas_threads(lapack: bool = True):
     finally:
         for pool, threads in saved:
             pool.set_num_threads(threads)
+
+
+PROBE_EVERY = 16  # evaluations between two probes of whether LAPACK's threads help
+PROBE_SIZE = 400  # a Cholesky of this size takes about 0.6 ms on one thread here
+
+
+class AdaptiveThreads:
+    """Whether LAPACK or our kernels get the second core, decided for each evaluation.
+
+    ``lapack_heavy`` says which does most of a model's work (an estimate from its sizes). LAPACK
+    gets its threads only where that is so and a probe finds them faster than one thread: a small
+    Cholesky timed on one thread and on all, now and then (when another process holds a core, the
+    threaded one is several times slower, and a large one a hundred times). Otherwise LAPACK runs
+    on one thread and the kernels on all cores. :meth:`evaluation` is the context an evaluation
+    runs in; :attr:`kernel_threads` the kernels' thread count under the current choice.
+    """
+
+    def __init__(self, lapack_heavy: bool, cores: int):
+        self.cores, self.lapack_heavy = cores, lapack_heavy and cores > 1
+        self.lapack = False
+        self._count = 0
+
+    @property
+    def kernel_threads(self) -> int:
+        return 1 if self.lapack else self.cores
+
+    @contextmanager
+    def evaluation(self):
+        if self.lapack_heavy and self._count % PROBE_EVERY == 0:
+            self.lapack = _threads_help()
+        self._count += 1
+        with blas_threads(self.lapack):
+            yield
+
+
+def _threads_help() -> bool:
+    """Whether scipy's LAPACK is faster on all its threads than on one, right now (a ~2 ms probe)."""
+    matrix = _probe_matrix()
+    seconds = {}
+    for threaded in (False, True):
+        with blas_threads(threaded):
+            copy = np.asfortranarray(matrix)
+            started = time.perf_counter()
+            la.lapack.dpotrf(copy, lower=False, overwrite_a=True)
+            seconds[threaded] = time.perf_counter() - started
+    return seconds[True] < 0.9 * seconds[False]
+
+
+@lru_cache(maxsize=1)
+def _probe_matrix() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((PROBE_SIZE, PROBE_SIZE))
+    return X @ X.T + PROBE_SIZE * np.eye(PROBE_SIZE)

@@ -33,7 +33,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from .. import _kernels
-from .._threads import blas_threads
+from .._threads import AdaptiveThreads
 from ..inverse import SchurInverse
 from ..pls import solve_upper
 from .base import Solver
@@ -264,19 +264,22 @@ class _Blocks:
         self.S = np.zeros((self.q2, self.q2))
 
     def _choose_threads(self) -> None:
-        """Two threads for whichever of LAPACK and the pair kernels does most of the work (see _threads).
+        """Which of LAPACK and the pair kernels may get the second core (see _threads.AdaptiveThreads).
 
-        Measured here: LAPACK runs about 35 Gflop/s on one thread (potrf + potri cost q2^3 flops), the
-        kernels about 2 ns per pair of columns for both passes.
+        LAPACK runs about 35 Gflop/s on one thread here (potrf + potri cost q2^3 flops), the kernels
+        about 2 ns per pair of columns for both passes.
         """
         lapack_seconds = self.q2**3 / 3.5e10
         kernel_seconds = 0.0 if self.grouped else 2e-9 * self.layout.pair_work / self.k1
-        self.lapack_threaded = kernel_seconds < lapack_seconds / 3
-        self.kernel_threads = 1 if self.lapack_threaded else self.layout.threads
+        self.schedule = AdaptiveThreads(kernel_seconds < lapack_seconds / 3, self.layout.threads)
+
+    @property
+    def kernel_threads(self) -> int:
+        return self.schedule.kernel_threads
 
     def threads(self):
-        """The BLAS thread context for this model's heavy calls (none for small dense blocks)."""
-        return blas_threads(self.lapack_threaded) if self.q2 >= SMALL_DENSE else nullcontext()
+        """The context an evaluation runs in (none for small dense blocks, whose calls are tiny)."""
+        return self.schedule.evaluation() if self.q2 >= SMALL_DENSE else nullcontext()
 
     def _choose_coupling(self, M11: np.ndarray) -> None:
         """Group levels with equal M11 blocks when there are few groups and that is GROUPING_GAIN times less work."""

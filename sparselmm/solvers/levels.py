@@ -29,7 +29,7 @@ GROUPING_SHARE = 50
 GROUPING_GAIN = 4
 # The kernels split their loops over two threads from this many pair products on (a thread costs ~50 us).
 THREADED_WORK = 200_000
-KERNEL_THREADS = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
+CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class CouplingLayout:
         self.level_of_entry = np.repeat(np.arange(m1), np.diff(self.ptr))
         counts = np.diff(self.ptr)
         self.pair_work = int(np.sum(counts * (counts + 1) // 2)) * k1
-        self.threads = KERNEL_THREADS if self.pair_work >= THREADED_WORK else 1
+        self.threads = CORES if self.pair_work >= THREADED_WORK else 1
         self.syrk_split, self.products_split = self._splits(counts)
 
     def _splits(self, counts: np.ndarray) -> tuple[int, int]:
