@@ -2,11 +2,11 @@
 
 The fit needs the data only through their cross-products, and those are sums
 over rows. Once the levels of every factor are known (given, or learned in a
-first pass over the chunks) each chunk is coded exactly as the whole data
-would be, its products are added up, and the chunk is dropped. The model that
-results fits to the same numbers as the in-memory one; it keeps no rows, so
-row-level results (fitted values, residuals, leverages) come from
-``predict(newdata=chunk)`` instead.
+first pass over the chunks) the spec is fixed, each chunk is coded by it exactly
+as the whole data would be, its products are added up, and the chunk is
+dropped. The design that results fits to the same numbers as the in-memory one;
+it keeps no rows, so row-level results (fitted values, residuals, leverages)
+come from ``predict(newdata=chunk)`` instead.
 
 A source is a list of DataFrames, a callable returning a fresh iterator of
 them, a CSV or Parquet path (read in chunks), or a one-shot iterator when
@@ -15,19 +15,20 @@ them, a CSV or Parquet path (read in chunks), or a one-shot iterator when
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from .coding import model_matrix
+from . import checks
+from .coding import model_matrix, term_columns
 from .crossprod import Accumulator
-from .design import RANK_TOLERANCE, Design, ReTerm, check_fixed, check_terms, rank_deficiency_message, term_codes
-from .errors import DataError, RankDeficiencyWarning
+from .design import Design
+from .errors import DataError
+from .evaluate import Evaluator, scale_parameters
 from .formula import Formula, deparse, parse_formula
 from .frame import Categorical, merge_levels, model_frame
+from .spec import DesignSpec, TermSpec, lme4_term_order
 
 CHUNK_ROWS = 500_000
 
@@ -42,8 +43,11 @@ def from_chunks(formula, source, levels: dict | None = None, read_options: dict 
     """
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     chunks = _chunk_source(source, read_options or {}, one_pass_ok=levels is not None)
-    variable_levels, group_levels = _learn(formula, chunks()) if levels is None else _split_given(formula, levels)
-    return _accumulate(formula, chunks(), variable_levels, group_levels)
+    if levels is None:
+        variable_levels, group_levels, transforms = _learn(formula, chunks())
+    else:
+        (variable_levels, group_levels), transforms = _split_given(formula, levels), None
+    return _accumulate(formula, chunks(), variable_levels, group_levels, transforms)
 
 
 def _chunk_source(source, read_options: dict, one_pass_ok: bool):
@@ -84,9 +88,11 @@ def _parquet_chunks(path: Path):
         yield batch.to_pandas()
 
 
-def _learn(formula: Formula, chunks) -> tuple[dict, dict]:
-    """First pass: every factor's levels and every interaction grouping factor's observed combinations."""
+def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
+    """First pass: every factor's levels, every interaction grouping factor's observed combinations, and the
+    parameters of scale() over all rows."""
     raw, combos = {}, {term.group_name: set() for term in formula.random if len(term.group) > 1}
+    scale_inputs = {}
     for chunk in chunks:
         frame = model_frame(formula, chunk)
         for key, value in frame.variables.items():
@@ -97,6 +103,8 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict]:
                 parts = [frame.variables[deparse(g)] for g in term.group]
                 rows = np.unique(np.column_stack([p.codes for p in parts]), axis=0)
                 combos[term.group_name].update(tuple(p.levels[c] for p, c in zip(parts, row)) for row in rows)
+        for key in frame.transforms:
+            scale_inputs.setdefault(key, []).append(_scale_sums(formula, chunk, key))
     if not raw:
         raise DataError("the chunks held no rows")
     variable_levels = {key: merge_levels(values) for key, values in raw.items()}
@@ -106,7 +114,25 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict]:
             orders = [{label: i for i, label in enumerate(variable_levels[deparse(g)])} for g in term.group]
             ordered = sorted(combos[term.group_name], key=lambda c: [o[part] for o, part in zip(orders, c)])
             group_levels[term.group_name] = tuple(":".join(c) for c in ordered)
-    return variable_levels, group_levels
+    return variable_levels, group_levels, {key: _scale_of(sums) for key, sums in scale_inputs.items()}
+
+
+def _scale_sums(formula: Formula, chunk: pd.DataFrame, key: str) -> tuple[float, float, float]:
+    """(count, sum, sum of squares) of the values present of scale()'s argument in one chunk."""
+    node = next(v for t in formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
+                for v in t if deparse(v) == key)
+    value = Evaluator(chunk).numeric(node.args[0])
+    present = value[~np.isnan(value)]
+    return float(present.size), float(present.sum()), float(present @ present)
+
+
+def _scale_of(sums: list) -> tuple[float, float]:
+    """scale()'s (mean, sd) over all chunks from their sums."""
+    count, total, squares = np.sum(np.array(sums), axis=0)
+    if count < 2:
+        return scale_parameters(np.full(int(count), total))
+    mean = total / count
+    return float(mean), float(np.sqrt(max(squares - count * mean * mean, 0.0) / (count - 1)))
 
 
 def _split_given(formula: Formula, levels: dict) -> tuple[dict, dict]:
@@ -122,65 +148,58 @@ def _split_given(formula: Formula, levels: dict) -> tuple[dict, dict]:
     return {k: v for k, v in levels.items() if k not in interactions}, {k: levels[k] for k in interactions}
 
 
-def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: dict) -> tuple[Design, object]:
-    """Second pass: code each chunk with the fixed levels and add up its cross-products."""
-    accumulator, nobs, dropped, names, specs = Accumulator(), 0, 0, None, None
+def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: dict, transforms: dict):
+    """Second pass: code each chunk by the spec and add up its cross-products."""
+    spec, accumulator, nobs, dropped = None, None, 0, 0
     for chunk in chunks:
-        frame = model_frame(formula, chunk, levels=variable_levels)
-        _refuse_unknown(frame, variable_levels)
-        X, names = model_matrix(formula.fixed, frame.variables, frame.nobs)
-        terms = _terms(formula, frame, variable_levels, group_levels)
-        specs = specs or [_without_rows(t) for t in terms]
-        Z = sp.hstack([t.z_block() for t in terms], format="csc")
-        accumulator.add(Z, X, frame.response)
-        nobs, dropped = nobs + frame.nobs, dropped + frame.n_dropped
-    if specs is None:
+        if spec is None:
+            spec = _spec(formula, chunk, variable_levels, group_levels, transforms)
+            accumulator = Accumulator(spec.terms)
+        coded = spec.code(chunk, all_columns=True)
+        for term, codes in zip(spec.terms, coded.codes):
+            if np.any(codes < 0):
+                raise DataError(f"a chunk holds a level of '{term.group}' missing from levels=")
+        accumulator.add(coded)
+        nobs, dropped = nobs + coded.nobs, dropped + coded.n_dropped
+    if spec is None:
         raise DataError("the chunks held no rows")
     crossprods = accumulator.result()
-    keep = _independent_columns(crossprods.XtX)
-    kept, aliased = [names[j] for j in keep], [n for j, n in enumerate(names) if j not in keep]
-    if aliased:
-        warnings.warn(f"{rank_deficiency_message(len(aliased))}: {', '.join(aliased)}", RankDeficiencyWarning, stacklevel=3)
-    check_terms(specs, nobs)
-    check_fixed(kept, nobs)
-    levels = dict(variable_levels)
-    messages = (rank_deficiency_message(len(aliased)),) if aliased else ()
-    design = Design(formula, tuple(kept), tuple(aliased), tuple(specs), levels, nobs, dropped, fit_messages=messages)
-    return design, crossprods.keep_columns(keep)
+    keep = checks.independent_columns_of_gram(crossprods.XtX)
+    aliased = checks.dropped_columns(spec.columns, keep)
+    spec = spec.with_kept(keep)
+    checks.check_terms(spec.terms, nobs)
+    checks.check_fixed(spec.fixef_names, nobs)
+    crossprods = crossprods.keep_columns(keep)
+    messages = [checks.rank_deficiency_message(len(aliased))] if aliased else []
+    messages += checks.scale_messages(crossprods.column_summary)
+    return Design(spec, nobs, dropped, tuple(messages)), crossprods
 
 
-def _terms(formula: Formula, frame, variable_levels: dict, group_levels: dict) -> list[ReTerm]:
-    """The chunk's random-effects terms, in the order the whole data gives (levels descending)."""
+def _spec(formula: Formula, chunk: pd.DataFrame, variable_levels: dict, group_levels: dict,
+          transforms: dict) -> DesignSpec:
+    """The spec from the known levels: the columns' names from one chunk coded by them, lme4's term order."""
+    frame = model_frame(formula, chunk, levels=variable_levels, transforms=transforms)
+    if transforms is None and frame.transforms:
+        raise DataError(
+            f"{', '.join(frame.transforms)} needs every row before the fit (its centre and spread): pass the chunks "
+            "as a list, a function or a file path (read twice) rather than a one-shot iterator with levels=, or "
+            "transform the column before fitting"
+        )
+    _refuse_unknown(frame, variable_levels)
     terms = []
     for term in formula.random:
-        factors = [frame.variables[deparse(g)] for g in term.group]
         levels = group_levels.get(term.group_name) or variable_levels[deparse(term.group[0])]
-        codes = term_codes(levels, factors)
-        if np.any(codes < 0):
-            raise DataError(f"a chunk holds a level of '{term.group_name}' missing from levels=")
-        matrix, columns = model_matrix(term.expr, frame.variables, frame.nobs)
-        terms.append(ReTerm(term.group_name, tuple(columns), tuple(levels), codes, matrix, term))
-    return sorted(terms, key=lambda t: -t.m)
-
-
-def _without_rows(term: ReTerm) -> ReTerm:
-    return ReTerm(term.group, term.columns, term.levels, None, None, term.source)
+        columns = model_matrix(term.expr, frame.variables, frame.nobs)[1]
+        terms.append(TermSpec(term.group_name, tuple(columns), tuple(levels), term))
+    order = lme4_term_order([t.m for t in terms])
+    blocks = term_columns(formula.fixed, frame.variables, frame.nobs)
+    names = tuple(name for _, _, block_names in blocks for name in block_names)
+    labels = tuple(label for label, columns, _ in blocks for _ in columns)
+    return DesignSpec(formula, dict(variable_levels), frame.transforms, tuple(terms[i] for i in order), names,
+                      labels, tuple(range(len(names))))
 
 
 def _refuse_unknown(frame, variable_levels: dict) -> None:
     for key, value in frame.variables.items():
         if isinstance(value, Categorical) and np.any(value.codes < 0):
             raise DataError(f"a chunk holds a value of '{key}' missing from its levels {variable_levels[key][:10]}")
-
-
-def _independent_columns(XtX: np.ndarray) -> list[int]:
-    """X's columns that are not combinations of earlier ones, judged from X'X as lme4 judges X by QR."""
-    keep, L = [], np.zeros((0, 0))
-    for j in range(XtX.shape[0]):
-        cross = XtX[keep, j]
-        coefficients = np.linalg.solve(L, cross) if keep else cross
-        residual = XtX[j, j] - coefficients @ coefficients
-        if residual > RANK_TOLERANCE**2 * max(XtX[j, j], np.finfo(float).tiny):
-            L = np.block([[L, np.zeros((len(keep), 1))], [coefficients[None, :], np.sqrt([[residual]])]])
-            keep.append(j)
-    return keep

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from . import checks
+
 
 @dataclass(frozen=True)
 class CrossProducts:
@@ -33,11 +35,13 @@ class CrossProducts:
     nobs: int
     beta_ols: np.ndarray  # (p,) removed from y before the products; added back to beta
     moments: "ResponseMoments"
+    column_summary: np.ndarray  # (5, p) count, sum, sum of squares, min, max of X's columns (lme4's scale check)
 
     @classmethod
-    def from_arrays(cls, Z: sp.csc_matrix, X: np.ndarray, y: np.ndarray) -> "CrossProducts":
-        accumulator = Accumulator()
-        accumulator.add(Z, X, y)
+    def from_rows(cls, coded, terms) -> "CrossProducts":
+        """The statistics of rows coded by a spec (:class:`~sparselmm.spec.CodedRows`) for its ``terms``."""
+        accumulator = Accumulator(terms)
+        accumulator.add(coded)
         return accumulator.result()
 
     def keep_columns(self, keep: list) -> "CrossProducts":
@@ -50,6 +54,7 @@ class CrossProducts:
         gamma = np.linalg.solve(XtX, self.XtX[keep, :] @ self.beta_ols)
         return CrossProducts(
             self.ZtZ, self.ZtX[:, keep], self.Zty, XtX, self.Xty[keep], self.yty, self.nobs, gamma, self.moments,
+            self.column_summary[:, keep],
         )
 
 
@@ -65,32 +70,83 @@ class ResponseMoments:
 class Accumulator:
     """Sums the cross-products over chunks of rows: the same statistics as one pass over all rows.
 
-    The first chunk fixes the shift of y (its OLS fit on X, and its mean for the
-    moments); any shift is exact, one that is close to the data keeps digits.
+    Z is never formed: its products come from each term's level codes (n,) and
+    columns (n, k), by bincounts (a term with itself, block diagonal) and one
+    sparse coordinate sum per pair of terms. The first chunk fixes the shift of y
+    (its OLS fit on X, and its mean for the moments); any shift is exact, one
+    that is close to the data keeps digits.
     """
 
-    def __init__(self):
+    def __init__(self, terms):
+        self.terms = tuple(terms)
+        self.offsets = np.concatenate([[0], np.cumsum([t.q for t in self.terms])]).astype(np.int64)
         self._sums = None
 
-    def add(self, Z: sp.spmatrix, X: np.ndarray, y: np.ndarray) -> None:
+    def add(self, coded) -> None:
+        X, y = coded.X, coded.y
         if self._sums is None:
             self._beta = np.linalg.lstsq(X, y, rcond=None)[0] if len(y) else np.zeros(X.shape[1])
             self._center = float(np.mean(y)) if len(y) else 0.0
-        Zt = sp.csr_matrix(Z.T)
         shifted = y - X @ self._beta
         centered = y - self._center
+        right = np.column_stack([shifted, X, centered])  # Z'[shifted X centered] in one set of bincounts
+        Ztright = self._Zt_times(coded, right)
         chunk = [
-            (Zt @ Z).tocsc(), np.asarray(Zt @ X), np.asarray(Zt @ shifted), X.T @ X, X.T @ shifted,
-            float(shifted @ shifted), len(y), np.asarray(Zt @ centered), float(centered.sum()),
-            float(centered @ centered),
+            self._ZtZ(coded), Ztright[:, 1:-1], Ztright[:, 0], X.T @ X, X.T @ shifted,
+            float(shifted @ shifted), len(y), Ztright[:, -1], float(centered.sum()), float(centered @ centered),
+            checks.column_summary(X),
         ]
-        self._sums = chunk if self._sums is None else [a + b for a, b in zip(self._sums, chunk)]
+        if self._sums is None:
+            self._sums = chunk
+        else:
+            summary = checks.combine_summaries(self._sums[-1], chunk[-1])
+            self._sums = [a + b for a, b in zip(self._sums[:-1], chunk[:-1])] + [summary]
+
+    def _Zt_times(self, coded, B: np.ndarray) -> np.ndarray:
+        """Z'B (q, r) for B (n, r): per term and column a of its matrix, one bincount over rows x columns of B."""
+        out = np.zeros((self.offsets[-1], B.shape[1]))
+        r = B.shape[1]
+        for term, start, codes, matrix in zip(self.terms, self.offsets, coded.codes, coded.matrices):
+            block = out[start:start + term.q].reshape(term.m, term.k, r)
+            index = (codes.astype(np.int64)[:, None] * r + np.arange(r)).ravel()
+            for a in range(term.k):
+                weights = (matrix[:, a:a + 1] * B).ravel()
+                block[:, a, :] = np.bincount(index, weights=weights, minlength=term.m * r).reshape(term.m, r)
+        return out
+
+    def _ZtZ(self, coded) -> sp.csc_matrix:
+        """Z'Z (q, q): each term's block diagonal by bincounts, each pair of terms by one coordinate sum."""
+        rows, cols, values = [], [], []
+        for s, (term_s, codes_s, matrix_s) in enumerate(zip(self.terms, coded.codes, coded.matrices)):
+            k, start = term_s.k, self.offsets[s]
+            for a in range(k):
+                for b in range(k):
+                    diagonal = np.bincount(codes_s, weights=matrix_s[:, a] * matrix_s[:, b], minlength=term_s.m)
+                    levels = np.arange(term_s.m, dtype=np.int64)
+                    rows.append(start + levels * k + a)
+                    cols.append(start + levels * k + b)
+                    values.append(diagonal)
+            for t in range(s + 1, len(self.terms)):
+                term_t, codes_t, matrix_t = self.terms[t], coded.codes[t], coded.matrices[t]
+                for a in range(k):
+                    for b in range(term_t.k):
+                        r = start + codes_s.astype(np.int64) * k + a
+                        c = self.offsets[t] + codes_t.astype(np.int64) * term_t.k + b
+                        v = matrix_s[:, a] * matrix_t[:, b]
+                        rows += [r, c]
+                        cols += [c, r]
+                        values += [v, v]
+        q = int(self.offsets[-1])
+        ZtZ = sp.csc_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q))
+        ZtZ.sum_duplicates()
+        return ZtZ
 
     def result(self) -> CrossProducts:
-        ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares = self._sums
+        ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares, summary = self._sums
         ZtZ = ZtZ.tocsc()
         ZtZ.sort_indices()
-        return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares))
+        return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares),
+                             summary)
 
 
 class PenalizedSystem:

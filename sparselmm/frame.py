@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError
-from .formula import BinOp, Call, Formula, Name, Number, Paren, Unary, deparse, names_in
+from .errors import DataError
+from .evaluate import Evaluator, as_float, is_categorical
+from .formula import Formula, deparse, names_in
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ModelFrame:
     variables: dict
     rows: np.ndarray
     n_dropped: int
+    transforms: dict  # expression text -> the parameters of its data-dependent transform (scale())
 
     @property
     def nobs(self) -> int:
@@ -57,22 +59,16 @@ class ModelFrame:
         return {key: value.levels for key, value in self.variables.items() if isinstance(value, Categorical)}
 
 
-_MATH = {
-    "log": np.log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp,
-    "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-}
-_ARITH = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "%%": np.mod,
-}
-
-
-def model_frame(formula: Formula, data, levels: dict | None = None, with_response: bool = True) -> ModelFrame:
+def model_frame(formula: Formula, data, levels: dict | None = None, with_response: bool = True,
+                transforms: dict | None = None) -> ModelFrame:
     """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows.
 
     Without ``levels`` the factors' levels are learned from the data. With
     ``levels`` (a fit's :meth:`ModelFrame.levels`) the data are coded as that fit
     coded them: variables named there are factors with exactly those levels (a
-    value not among them gets code -1), all others are numeric. New data for
+    value not among them gets code -1), all others are numeric. ``transforms``
+    are the parameters of data-dependent transforms (scale()'s centres) to apply;
+    without them they are learned (the frame's ``transforms``). New data for
     prediction need no response (``with_response=False``).
     """
     _check_data(formula, data, with_response)
@@ -82,8 +78,9 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     predictors = set(expressions)
     expressions.update((deparse(g), g) for r in formula.random for g in r.group)
 
-    raw = {key: _evaluate(node, data) for key, node in expressions.items()}
-    outcome = _evaluate(formula.response, data) if with_response else None  # evaluated apart: y ~ (1 | y) is legal
+    evaluate = Evaluator(data, transforms)
+    raw = {key: evaluate(node) for key, node in expressions.items()}
+    outcome = evaluate(formula.response) if with_response else None  # evaluated apart: y ~ (1 | y) is legal
     complete = np.ones(len(data), dtype=bool)
     for values in list(raw.values()) + ([outcome] if with_response else []):
         complete &= ~np.asarray(pd.isna(values))
@@ -98,22 +95,22 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
         if levels is not None:
             as_factor = key in levels
         else:
-            as_factor = key in grouping or _is_categorical(values)
+            as_factor = key in grouping or is_categorical(values)
         if not as_factor:
             variables[key] = _numeric(key, values, rows)
         elif levels is not None:
             variables[key] = _coded_as(values, rows, levels[key])
         else:
             variables[key] = _categorical(values, rows)
-        if isinstance(variables[key], Categorical) and key in predictors and not _is_categorical(values):
+        if isinstance(variables[key], Categorical) and key in predictors and not is_categorical(values):
             variables[key] = replace(variables[key], numeric=_numeric(key, values, rows))  # y ~ x + (1 | x)
     response = _response(deparse(formula.response), outcome, rows) if with_response else None
-    return ModelFrame(response, variables, rows, len(data) - len(rows))
+    return ModelFrame(response, variables, rows, len(data) - len(rows), evaluate.transforms)
 
 
 def _response(key: str, values, rows: np.ndarray) -> np.ndarray:
     """The response over the rows kept, (n,) floats: lmer needs a numeric one."""
-    if _is_categorical(values):
+    if is_categorical(values):
         raise DataError(f"the response '{key}' is not numeric; lmer needs a numeric response")
     return _numeric(key, values, rows)
 
@@ -138,105 +135,12 @@ def _check_data(formula: Formula, data, with_response: bool = True) -> None:
             raise DataError(f"the data has {columns.count(name)} columns named '{name}'; rename all but one")
 
 
-def _column(data: pd.DataFrame, name: str):
-    position = list(map(str, data.columns)).index(name)
-    return data.iloc[:, position]
-
-
-def _evaluate(node, data: pd.DataFrame):
-    """The value of an expression: a pandas Series, a numpy array or a scalar."""
-    if isinstance(node, Name):
-        return _column(data, node.name)
-    if isinstance(node, Number):
-        return node.value
-    if isinstance(node, Paren):
-        return _evaluate(node.inner, data)
-    if isinstance(node, Unary):
-        value = _numeric_operand(node.operand, data)
-        return -value if node.op == "-" else value
-    if isinstance(node, BinOp) and node.op in _ARITH:
-        left, right = _numeric_operand(node.left, data), _numeric_operand(node.right, data)
-        with np.errstate(all="ignore"):
-            return _ARITH[node.op](left, right)
-    if isinstance(node, Call):
-        return _call(node, data)
-    raise FormulaError(f"cannot evaluate '{deparse(node)}': the operator is not arithmetic")
-
-
-def _call(node: Call, data: pd.DataFrame):
-    if len(node.args) != 1:
-        raise FormulaError(f"'{deparse(node)}': {node.func}() takes exactly one argument here")
-    if node.func in ("factor", "as.factor"):
-        value = _evaluate(node.args[0], data)
-        return pd.Series(pd.Categorical(value)) if not _is_categorical(value) else value
-    if node.func in ("I", "as.numeric"):
-        return _numeric_operand(node.args[0], data)
-    if node.func == "scale":
-        return _scale(_numeric_operand(node.args[0], data))
-    if node.func in _MATH:
-        with np.errstate(all="ignore"):
-            return _MATH[node.func](_numeric_operand(node.args[0], data))
-    known = ", ".join(sorted(list(_MATH) + ["I", "factor", "as.factor", "as.numeric", "scale"]))
-    raise FormulaError(f"unknown function '{node.func}' in '{deparse(node)}'; known functions: {known}")
-
-
-def _scale(value: np.ndarray) -> np.ndarray:
-    """R's ``scale(x)``: centred by the mean, divided by the sd, over the values present.
-
-    As in R, a constant column (sd 0) or one with fewer than 2 values gives NaN,
-    which drops its rows; no numpy warning is raised for it.
-    """
-    present = value[~np.isnan(value)]
-    with np.errstate(all="ignore"):  # infinite values give NaN, as in R
-        center = present.mean() if present.size else np.nan
-        spread = present.std(ddof=1) if present.size > 1 else np.nan
-        return (value - center) / spread
-
-
-def _numeric_operand(node, data: pd.DataFrame):
-    value = _evaluate(node, data)
-    if np.isscalar(value):
-        return float(value)
-    if _is_categorical(value):
-        raise DataError(f"'{deparse(node)}' is categorical; arithmetic needs a numeric column")
-    return _as_float(deparse(node), value)
-
-
-def _is_categorical(values) -> bool:
-    """Factors are categories, booleans and text; an object column holding only numbers is numeric."""
-    if np.isscalar(values):
-        return False
-    dtype = getattr(values, "dtype", np.asarray(values).dtype)
-    if pd.api.types.is_object_dtype(dtype):
-        return pd.api.types.infer_dtype(values, skipna=True) not in _NUMERIC_OBJECTS
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
-
-
-_NUMERIC_OBJECTS = {"integer", "floating", "mixed-integer-float", "decimal"}
-
-
-def _as_float(key: str, values) -> np.ndarray:
-    dtype = getattr(values, "dtype", None)
-    if dtype is not None and (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)):
-        raise DataError(
-            f"the column '{key}' holds dates or times; convert it to a number (e.g. days since a start date) "
-            "or to a category before fitting"
-        )
-    if dtype is not None and pd.api.types.is_complex_dtype(dtype):
-        raise DataError(f"the column '{key}' is complex-valued; lmer needs real numbers")
-    return np.asarray(pd.to_numeric(pd.Series(values) if not isinstance(values, pd.Series) else values), dtype=float)
-
-
 HUGE = 1e150  # beyond this magnitude squares and cross-products overflow double precision
 
 
 def _numeric(key: str, values, rows: np.ndarray) -> np.ndarray:
     """The values over the rows kept, (n,) floats, all finite and of a magnitude whose squares are finite."""
-    kept = np.full(len(rows), float(values)) if np.isscalar(values) else _as_float(key, values)[rows]
+    kept = np.full(len(rows), float(values)) if np.isscalar(values) else as_float(key, values)[rows]
     bad = ~np.isfinite(kept)
     if bad.any():
         raise DataError(
@@ -253,31 +157,46 @@ def _numeric(key: str, values, rows: np.ndarray) -> np.ndarray:
 
 
 def _categorical(values, rows: np.ndarray) -> Categorical:
+    """A factor of the rows kept, with R's levels: a categorical's categories in order, otherwise the values
+    sorted; only levels that occur. One hash pass over the values (pandas' factorize)."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    kept = series if len(rows) == len(series) else series.iloc[rows]
     if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = series.cat.categories
+        codes, categories = kept.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
     else:
-        categories = _sorted_levels(series.iloc[rows])
-    codes = pd.Categorical(series.iloc[rows], categories=categories).codes.astype(np.int64)
-    used = np.unique(codes)
+        codes, uniques = pd.factorize(kept, sort=False)
+        categories = _sorted_levels(pd.Series(uniques, dtype=uniques.dtype))
+        order = pd.Index(uniques).get_indexer(pd.Index(categories, dtype=uniques.dtype))
+        position = np.empty(len(uniques), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        codes = position[codes]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
     relabel = np.full(len(categories), -1, dtype=np.int64)
     relabel[used] = np.arange(len(used))
-    return Categorical(relabel[codes], tuple(_label(categories[i]) for i in used), tuple(categories[i] for i in used))
+    raw = [categories[i] for i in used]
+    return Categorical(relabel[codes], labels(raw), tuple(raw))
+
+
+def labels(levels) -> tuple:
+    """The levels' names as R prints them: TRUE/FALSE, 3 rather than 3.0 (text as it is)."""
+    if all(isinstance(level, str) for level in levels):
+        return tuple(levels)
+    return tuple(_label(level) for level in levels)
 
 
 def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
     """Code ``values`` by a fit's ``levels``; values the fit never saw get code -1."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    uniques_codes, uniques = pd.factorize(series.iloc[rows])
+    uniques_codes, uniques = pd.factorize(series if len(rows) == len(series) else series.iloc[rows])
     index = {label: i for i, label in enumerate(levels)}
-    table = np.array([index.get(_label(u), -1) for u in uniques], dtype=np.int64)
+    table = np.array([index.get(label, -1) for label in labels(list(uniques))], dtype=np.int64)
     return Categorical(table[uniques_codes] if len(table) else np.zeros(0, dtype=np.int64), tuple(levels))
 
 
 def merge_levels(raw_values: list) -> tuple:
     """Labels of the union of several chunks' raw level values, sorted as one column's would be."""
     unique = pd.unique(pd.Series(list(raw_values), dtype=object))
-    return tuple(_label(level) for level in _sorted_levels(pd.Series(unique, dtype=object)))
+    return labels(_sorted_levels(pd.Series(unique, dtype=object)))
 
 
 def _sorted_levels(series: pd.Series) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import blas_threads
 from .covariance import CovarianceStructure
 from .criterion import ProfiledCriterion
 from .crossprod import CrossProducts
@@ -28,7 +29,8 @@ class LinearMixedModel:
     def __init__(self, design: Design, crossprods: CrossProducts | None = None):
         self.design = design
         self.covariance = CovarianceStructure(design.terms)
-        self.crossprods = crossprods or CrossProducts.from_arrays(design.Z, design.X, design.y)
+        with blas_threads(lapack=False):  # n-length products: memory-bound, and robust on a busy machine
+            self.crossprods = crossprods or CrossProducts.from_rows(design.coded, design.terms)
         self._solver = None  # the bound solver evaluations run on
 
     def __getstate__(self) -> dict:
@@ -40,7 +42,9 @@ class LinearMixedModel:
     @classmethod
     def from_formula(cls, formula: str, data) -> "LinearMixedModel":
         """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame."""
-        return cls(build_design(formula, data))
+        with blas_threads(lapack=False):
+            design = build_design(formula, data)
+        return cls(design)
 
     @classmethod
     def from_chunks(cls, formula: str, source, levels: dict | None = None, read_options: dict | None = None):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .design import code_new_data
 from .errors import DataError, FormulaError
 from .formula import parse_formula
 
@@ -34,10 +33,9 @@ def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> 
     groups = included_groups(fit, re_form)
     if newdata is None:
         fit.design.require_rows("predictions without newdata")
-        population = fit.design.X @ fit.solution.beta
-        return population + _random_part(fit, groups, fit.design.X.shape[0], [t.codes for t in fit.design.terms],
-                                         [t.matrix for t in fit.design.terms])
-    coded = code_new_data(fit.design, newdata, with_random=bool(groups))
+        coded = fit.design.coded
+        return coded.X @ fit.solution.beta + _random_part(fit, groups, coded.nobs, coded.codes, coded.matrices)
+    coded = fit.design.spec.code(newdata, with_response=False)
     if groups and not allow_new_levels:
         _refuse_new_levels(fit, coded, groups, newdata)
     values = coded.X @ fit.solution.beta

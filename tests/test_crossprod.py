@@ -4,6 +4,7 @@ its right-hand side Lambda' [Z'y Z'X]."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -51,13 +52,30 @@ def test_the_pattern_holds_every_theta(case_id):
     np.testing.assert_array_equal(at_zero.toarray(), np.eye(at_zero.shape[0]))
 
 
-def test_cross_products_are_those_of_y_minus_its_least_squares_fit():
-    rng = np.random.default_rng(2)
-    Z = sp.random(40, 6, density=0.3, random_state=3, format="csc")
-    X = np.column_stack([np.ones(40), rng.normal(size=40)])
-    y = 1e6 + X @ [2.0, 3.0] + rng.normal(size=40)
-    products = CrossProducts.from_arrays(Z, X, y)
+@pytest.mark.parametrize("case_id", ["sleepstudy_reml", "two_factors_reml", "pastes_reml", "crossed_slopes_reml",
+                                     "uncorrelated_reml", "correlated_three_reml", "interaction_grouping_reml"])
+def test_cross_products_from_the_codes_are_those_of_Z(case_id):
+    """Z is never formed for the products: bincounts and coordinate sums over the codes give Z'Z, Z'X, Z'y."""
+    model = model_of(case_id)
+    design, products = model.design, model.crossprods
+    Z, X, y = design.Z.toarray(), design.X, design.y
     shifted = y - X @ products.beta_ols
-    np.testing.assert_allclose(products.Zty, Z.T @ shifted, rtol=1e-9)
+    np.testing.assert_allclose(products.ZtZ.toarray(), Z.T @ Z, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(products.ZtX, Z.T @ X, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(products.Zty, Z.T @ shifted, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(products.XtX, X.T @ X, rtol=1e-12)
+    assert products.yty == pytest.approx(shifted @ shifted, rel=1e-10)
+
+
+def test_cross_products_are_those_of_y_minus_its_least_squares_fit():
+    """A response far from zero keeps its digits: the products are of y - X beta_ols."""
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(8), 5)
+    data = pd.DataFrame({"y": 1e6 + rng.normal(size=40) + rng.normal(size=8)[g], "x": rng.normal(size=40),
+                         "g": g.astype(str)})
+    model = LinearMixedModel.from_formula("y ~ x + (1 | g)", data)
+    products, X, y = model.crossprods, model.design.X, model.design.y
+    np.testing.assert_allclose(products.beta_ols, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-12)
+    shifted = y - X @ products.beta_ols
+    assert abs(products.Xty).max() < 1e-6  # X' (y - X beta_ols) = 0: the shift took the large mean away
     assert products.yty == pytest.approx(shifted @ shifted, rel=1e-12)
-    np.testing.assert_allclose(products.ZtZ.toarray(), (Z.T @ Z).toarray())

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _kernels
+
 # Levels are grouped only when there are this many times fewer groups than levels (building the grouped
 # sums costs a pass over all pairs), and then only if that shrinks the work at least GROUPING_GAIN times.
 GROUPING_SHARE = 50
@@ -82,6 +84,13 @@ class CouplingLayout:
     def entries(self) -> int:
         return len(self.idx)
 
+    def levels(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ptr, idx, values) of the chosen levels' entries only: the same layout for a subset of levels."""
+        counts = np.diff(self.ptr)[chosen]
+        ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        entries = np.repeat(self.ptr[chosen], counts) + (np.arange(ptr[-1]) - np.repeat(ptr[:-1], counts))
+        return ptr, np.ascontiguousarray(self.idx[entries]), np.ascontiguousarray(self.values[entries])
+
     def csr(self, values: np.ndarray) -> sp.csr_matrix:
         """The (q1, q2) matrix whose row j * k1 + a holds values[:, a] at level j's entries."""
         rows = (self.level_of_entry[:, None] * self.k1 + np.arange(self.k1)).ravel()
@@ -127,18 +136,14 @@ class GroupedCoupling:
         k1, q2 = layout.k1, layout.q2
         self.pairs = [(r, s) for r in range(k1) for s in range(r, k1)]
         self.groups = groups
-        C_full = layout.csr(layout.values)
-        C = [C_full[a::k1] for a in range(k1)]  # (m1, q2): row a of every level
+        plus, minus = np.zeros((q2, q2)), np.zeros((q2, q2))
         pieces = []
         for g in range(groups):
-            rows = np.flatnonzero(group_of_level == g)
+            ptr, idx, values = layout.levels(np.flatnonzero(group_of_level == g))
             for p, (r, s) in enumerate(self.pairs):
-                product = (C[r][rows].T @ C[s][rows]).tocoo()
-                if r != s:
-                    product = (product + product.T).tocoo()
-                keep = product.row >= product.col
-                pieces.append((product.row[keep].astype(np.int64) * q2 + product.col[keep], product.data[keep],
-                               g * len(self.pairs) + p))
+                total = _pair_sums(ptr, idx, values, r, s, plus, minus, layout.threads)
+                flat = np.flatnonzero(total.ravel())
+                pieces.append((flat, total.ravel()[flat], g * len(self.pairs) + p))
         positions = np.concatenate([flat for flat, _, _ in pieces] + [np.asarray(extra_positions, dtype=np.int64)])
         self.pattern = np.unique(positions)
         rows = np.concatenate([np.searchsorted(self.pattern, flat) for flat, _, _ in pieces])
@@ -164,6 +169,28 @@ class GroupedCoupling:
             out[:, r, s] = vector[:, p] if r == s else vector[:, p] / 2.0
             out[:, s, r] = out[:, r, s]
         return out
+
+
+def _pair_sums(ptr, idx, values, r: int, s: int, plus: np.ndarray, minus: np.ndarray, threads: int) -> np.ndarray:
+    """The lower triangle of sum_j C_j[r]' C_j[s] (+ its transpose for r < s) over the levels given, in ``plus``.
+
+    The kernel sums V_j' V_j for V_j = W_j C_j; with W_j the row e_r that is C_j[r]' C_j[r], and for r < s
+    the difference of W_j = e_r + e_s and e_r - e_s gives 2 (C_j[r]' C_j[s] + C_j[s]' C_j[r]).
+    """
+    k1, q2 = values.shape[1], plus.shape[0]
+    levels = len(ptr) - 1
+    W = np.zeros((levels, k1, k1))
+    W[:, 0, r] = 1.0
+    if r != s:
+        W[:, 0, s] = 1.0
+    plus.fill(0.0)
+    _kernels.level_syrk(ptr, idx, values, W, k1, plus, q2, 0, 1)
+    if r == s:
+        return np.negative(plus, out=plus)
+    W[:, 0, s] = -1.0
+    minus.fill(0.0)
+    _kernels.level_syrk(ptr, idx, values, W, k1, minus, q2, 0, 1)
+    return np.multiply(np.subtract(minus, plus, out=plus), 0.5, out=plus)
 
 
 def group_levels(M11: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
