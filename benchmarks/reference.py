@@ -1,22 +1,20 @@
 """lme4's reference cases (toy, sleepstudy, InstEval) as the benchmarks read them.
 
-The CSVs and lme4's fits live in ``../shared/reference`` beside the repository
-(override with the environment variable ``SPARSELMM_REFERENCE``). Grouping and
-text columns are read as strings, so they are categorical exactly as in R.
+The CSVs and lme4's fits are the test suite's (``tests/data/reference`` and
+``tests/data/lme4``). Grouping and text columns are read as strings, so they are
+categorical exactly as in R.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REFERENCE_DIR = Path(os.environ.get(
-    "SPARSELMM_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "reference"
 
 # Columns to read as text (grouping factors and categorical predictors), per case.
 TEXT_COLUMNS = {

@@ -1,7 +1,7 @@
 """InstEval: 73,421 lecture ratings, 2,972 students crossed with 1,128 lecturers.
 
-Run: ``python examples/insteval.py [path/to/insteval.csv]`` (default: the
-reference copy in ../shared/reference beside the repository).
+Run: ``python examples/insteval.py [path/to/insteval.csv]`` (default: the copy
+in tests/data/reference, lme4's InstEval as R wrote it).
 """
 
 import sys
@@ -12,7 +12,7 @@ import pandas as pd
 
 import sparselmm as slmm
 
-DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "insteval.csv"
+DEFAULT = Path(__file__).resolve().parent.parent / "tests" / "data" / "reference" / "insteval.csv"
 GROUPING = ["s", "d", "studage", "lectage", "service", "dept"]
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import sparselmm as slmm
 from sparselmm.rformat import format_numbers
 
-# What lme4 1.1-31 returned for this model (../shared/reference/toy_ml.json), kept here as data.
+# What lme4 1.1-31 returned for this model (tests/data/reference/toy_ml.json), kept here as data.
 LME4 = {
     "(Intercept)": 2.13525159104241,
     "x1": 1.90183543863428,

@@ -1,9 +1,8 @@
-"""lme4's reference fits: the shared ones (../shared/reference) and ours (tests/data/lme4)."""
+"""lme4's reference fits: the project's first ones (tests/data/reference) and those made since (tests/data/lme4)."""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPARSELMM_REFERENCE", ROOT.parent / "shared" / "reference"))
+SHARED = ROOT / "tests" / "data" / "reference"
 OURS = ROOT / "tests" / "data" / "lme4"
 SUMMARIES = OURS / "summaries"
 
@@ -61,7 +60,7 @@ def data(case_id: str) -> pd.DataFrame:
 
 
 def _quoted_columns(path: Path) -> dict:
-    """Columns R wrote in quotes are factors (the shared reference's convention)."""
+    """Columns R wrote in quotes are factors (the convention of tests/data/reference)."""
     with open(path) as handle:
         header = handle.readline().strip().split(",")
         first = handle.readline().strip().split(",")

@@ -1,8 +1,8 @@
 ## Reference fits from lme4::lmer for formula syntax forms not covered by
-## /work/shared/reference.  Run from anywhere:
+## tests/data/reference.  Run from anywhere:
 ##   Rscript tests/data/lme4/make_cases.R
 ## Writes <data>.csv and <case>.json next to this script.  JSON fields follow
-## /work/shared/reference/README.md, plus n_dropped, fixef_dropped, warnings,
+## tests/data/reference/README.md, plus n_dropped, fixef_dropped, warnings,
 ## messages, column_types and fitted_index_note.
 
 suppressPackageStartupMessages({

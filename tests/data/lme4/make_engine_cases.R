@@ -5,10 +5,10 @@
 ## latin_square_max_reml)
 ## Writes <data>.csv, <case>.json and summaries/<case>.txt next to this script.
 ## The helpers are those of make_cases.R (same JSON fields: see
-## /work/shared/reference/README.md plus n_dropped, fixef_dropped, warnings,
+## tests/data/reference/README.md plus n_dropped, fixef_dropped, warnings,
 ## messages, column_types and fitted_index_note), with these additions:
 ##   - make_case(max_rows =): fitted/residuals only for the first max_rows used
-##     rows (the shared InstEval reference gives the first 200 for large data);
+##     rows (the InstEval reference of tests/data/reference gives the first 200 for large data);
 ##   - make_case(reps =): repetitions for lme4_fit_seconds_median (5; 1 for a
 ##     slow fit, then the reported fit itself is timed);
 ##   - extra JSON fields lme4_convergence (fit@optinfo$conv$lme4$messages,

@@ -27,6 +27,6 @@ write_summary <- function(json_path) {
   writeLines(text, file.path("summaries", paste0(case$spec$id, ".txt")))
 }
 
-shared <- Sys.glob("../../../../shared/reference/*.json")
+shared <- Sys.glob("../reference/*.json")
 shared <- shared[!grepl("insteval", shared)]
 for (path in c(shared, Sys.glob("*.json"))) write_summary(path)
