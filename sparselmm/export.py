@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .version import __version__
 
 FORMAT_VERSION = 1
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -150,8 +151,6 @@ class FitRecord(Tables):
 
 def fit_record(fit) -> FitRecord:
     """The numbers of a fitted model, detached from its data and solver."""
-    from . import __version__
-
     theta = np.array(fit.theta, dtype=float)
     theta.flags.writeable = False
     return FitRecord(
