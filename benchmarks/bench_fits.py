@@ -90,34 +90,96 @@ class RandomSlopes(_Slow):
         slmm.lmer(synthetic.SLOPES_FORMULA, self.data)
 
 
+class CrossedSlopes(_Slow):
+    """``y ~ x + (x | user) + (x | item)``, 2e5 rows, 5,000 users x 500 items (text keys): crossed random slopes."""
+
+    def setup(self):
+        self.data = synthetic.text_keys(synthetic.crossed_slopes())
+
+    def time_fit(self):
+        slmm.lmer(synthetic.CROSSED_SLOPES_FORMULA, self.data)
+
+    def peakmem_fit(self):
+        slmm.lmer(synthetic.CROSSED_SLOPES_FORMULA, self.data)
+
+    def track_evaluations(self):
+        return slmm.lmer(synthetic.CROSSED_SLOPES_FORMULA, self.data).optsummary.evaluations
+
+    track_evaluations.unit = "evaluations"
+
+
+class LatinSquare(_Slow):
+    """A psycholinguistic design, 60 subjects x 40 items, a*b*c within both: 20 (and the maximal model's 72)
+    covariance parameters."""
+
+    params = ["intercepts_and_slopes", "maximal"]
+    param_names = ["random_effects"]
+
+    def setup(self, random_effects):
+        self.data = synthetic.latin_square()
+        self.formula = (synthetic.LATIN_SQUARE_FORMULA if random_effects == "intercepts_and_slopes"
+                        else synthetic.LATIN_SQUARE_MAX_FORMULA)
+
+    def time_fit(self, random_effects):
+        slmm.lmer(self.formula, self.data)
+
+    def track_evaluations(self, random_effects):
+        return slmm.lmer(self.formula, self.data).optsummary.evaluations
+
+    track_evaluations.unit = "evaluations"
+
+
+class SetUp(_Slow):
+    """The 1e6-row crossed model from a DataFrame with text keys: coding, cross-products and the blocked
+    factor's set-up, everything before the first evaluation."""
+
+    def setup(self):
+        self.data = synthetic.text_keys(synthetic.crossed(synthetic.CROSSED["1e6"]))
+
+    def _set_up(self):
+        model = slmm.LinearMixedModel.from_formula(synthetic.CROSSED_FORMULA, self.data)
+        model.bind()
+
+    def time_set_up(self):
+        self._set_up()
+
+    def peakmem_set_up(self):
+        self._set_up()
+
+    def time_fit_from_text_keys(self):
+        slmm.lmer(synthetic.CROSSED_FORMULA, self.data)
+
+
 class InstEvalObjective:
     """One profiled REML evaluation on InstEval near lme4's theta: the optimiser's unit of work.
 
-    ``time_objective`` is the sparse route (CHOLMOD, what BOBYQA calls);
-    ``time_objective_and_gradient`` the blocked route the default fit takes
-    (L-BFGS-B: the value and its exact gradient). The model keeps its last
-    solution, so consecutive calls alternate between two thetas.
+    ``time_objective`` is the value alone (what BOBYQA calls), ``time_objective_and_gradient`` the value
+    and its exact gradient (what the default L-BFGS-B fit calls), both on the blocked solver;
+    ``time_objective_cholmod`` the value through CHOLMOD. Consecutive calls alternate between two thetas.
     """
 
     def setup(self):
         self.case = reference.load("insteval")
         self.model = slmm.LinearMixedModel.from_formula(self.case.formula, self.case.data)
-        self.model.bind()
-        self.problem = self.model.problem(REML=True)
+        self.criterion = self.model.criterion(REML=True)
+        self.sparse = slmm.LinearMixedModel(self.model.design, self.model.crossprods)
+        self.sparse.bind(slmm.CholmodSolver())
         self.thetas = [np.asarray(self.case.theta, dtype=float), np.asarray(self.case.theta) * (1 + 1e-9)]
         self.calls = 0
-        self.problem.objective_and_gradient(self.thetas[0])  # builds the blocks once, as a fit does
-        self.model.objective(self.thetas[0])
+        self.criterion.value_and_gradient(self.thetas[0])
 
     def _next_theta(self):
         self.calls += 1
         return self.thetas[self.calls % 2]
 
     def time_objective(self):
-        self.model.objective(self._next_theta())
+        self.criterion.objective(self._next_theta())
 
     def time_objective_and_gradient(self):
-        self.problem.objective_and_gradient(self._next_theta())
+        self.criterion.value_and_gradient(self._next_theta())
+
+    def time_objective_cholmod(self):
+        self.sparse.objective(self._next_theta())
 
     def track_objective_minus_lme4(self):
         """Our criterion minus lme4's at lme4's theta: should be ~1e-8 relative or smaller."""
@@ -141,7 +203,7 @@ class AfterTheFit(_Slow):
             case = reference.load("insteval")
             self.fit = slmm.lmer(case.formula, case.data)
         else:
-            self.fit = slmm.lmer(synthetic.CROSSED_FORMULA, synthetic.crossed(synthetic.CROSSED["1e6"]))
+            self.fit = slmm.lmer(synthetic.CROSSED_FORMULA, synthetic.text_keys(synthetic.crossed(synthetic.CROSSED["1e6"])))
 
     def _post_fit(self):
         self.fit.__dict__.pop("_inverse", None)  # a fresh computation each time
@@ -150,8 +212,7 @@ class AfterTheFit(_Slow):
         self.fit.ranef_table()
 
     def _factorize(self):
-        model = self.fit.model
-        model.solver.factorize(model.system.assemble(self.fit.theta))
+        self.fit.model.solver.update(self.fit.theta)
 
     def time_hat_trace_and_condvar(self, data):
         self._post_fit()

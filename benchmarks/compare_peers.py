@@ -73,6 +73,11 @@ MODELS = {
        for key in synthetic.CROSSED},
     "slopes_1e6": Model(synthetic.SLOPES_FORMULA, "slopes", "y ~ x", ("user",),
                         sm_groups="user", sm_re="~x"),
+    "crossed_slopes_2e5": Model(synthetic.CROSSED_SLOPES_FORMULA, "crossed_slopes", "y ~ x", ("user", "item")),
+    "latin_square": Model(synthetic.LATIN_SQUARE_FORMULA, "latin_square", "y ~ a * b * c",
+                          ("subject", "item", "a", "b", "c")),
+    "latin_square_max": Model(synthetic.LATIN_SQUARE_MAX_FORMULA, "latin_square", "y ~ a * b * c",
+                              ("subject", "item", "a", "b", "c")),
 }
 
 STATSMODELS_CROSSED_NOTE = (
@@ -82,12 +87,17 @@ STATSMODELS_CROSSED_NOTE = (
 
 
 def load_data(model: Model):
-    """The model's rows as a DataFrame (reference CSV, or synthetic data regenerated from its seed)."""
+    """The model's rows as a DataFrame (reference CSV, or synthetic data regenerated from its seed); users
+    and items as text keys, as they arrive from a database."""
     if model.source in reference.TEXT_COLUMNS:
         return reference.load(model.source).data
     if model.source == "slopes":
         return synthetic.random_slopes()
-    return synthetic.crossed(synthetic.CROSSED[model.source])
+    if model.source == "latin_square":
+        return synthetic.latin_square()
+    if model.source == "crossed_slopes":
+        return synthetic.text_keys(synthetic.crossed_slopes())
+    return synthetic.text_keys(synthetic.crossed(synthetic.CROSSED[model.source]))
 
 
 # ------------------------------------------------- fits, inside the worker process
@@ -274,7 +284,8 @@ def run_peer(peer: str, model_name: str, args, scratch: Path) -> Outcome:
     if peer == "lme4":
         command = lme4_command(model, csv_for_r(model, scratch), args.repeat)
     else:
-        command = [sys.executable, __file__, "--worker", peer, model_name, "--repeat", str(args.repeat)]
+        python = sys.executable if peer == "sparselmm" else args.peer_python
+        command = [python, __file__, "--worker", peer, model_name, "--repeat", str(args.repeat)]
     stdout, stderr, peak, error = run_measured(command, args.timeout)
     result = _parse_result(stdout)
     if error or result is None:
@@ -288,17 +299,18 @@ def skip_reason(peer: str, model: Model, args) -> str:
     """Why a peer is not run: not installed, or a model statsmodels cannot fit in reasonable time."""
     if peer == "lme4":
         return "" if shutil.which("Rscript") else "skipped: Rscript not found"
-    if peer != "sparselmm" and not _importable(peer):
-        return f"skipped: {peer} not installed (pip install {peer})"
+    if peer != "sparselmm" and not _importable(peer, args.peer_python):
+        return f"skipped: {peer} not installed for {args.peer_python} (pip install {peer})"
     if peer == "statsmodels" and model.sm_vc and not args.statsmodels_crossed:
         return STATSMODELS_CROSSED_NOTE
     return ""
 
 
-def _importable(package: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(package) is not None
+def _importable(package: str, python: str) -> bool:
+    """Whether ``python`` can import ``package`` (peers live in their own environment)."""
+    found = subprocess.run([python, "-c", f"import importlib.util, sys; sys.exit(importlib.util.find_spec({package!r}) is None)"],
+                           capture_output=True)
+    return found.returncode == 0
 
 
 def _parse_result(stdout: str) -> dict | None:
@@ -377,6 +389,8 @@ def parse_args(argv: list[str]):
     parser.add_argument("--repeat", type=int, default=1, help="fits per peer and model; median shown")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per peer and model")
     parser.add_argument("--output", type=Path, help="also write a markdown report here")
+    parser.add_argument("--peer-python", default=sys.executable,
+                        help="the Python whose environment has mixedlm and statsmodels (default: this one)")
     parser.add_argument("--statsmodels-crossed", action="store_true",
                         help="run statsmodels on crossed models too (very slow)")
     parser.add_argument("--worker", nargs=2, metavar=("PEER", "MODEL"), help=argparse.SUPPRESS)

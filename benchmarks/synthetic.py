@@ -44,6 +44,9 @@ CROSSED = {
 
 CROSSED_FORMULA = "y ~ x + (1 | user) + (1 | item)"
 SLOPES_FORMULA = "y ~ x + (x | user)"
+CROSSED_SLOPES_FORMULA = "y ~ x + (x | user) + (x | item)"
+LATIN_SQUARE_FORMULA = "y ~ a * b * c + (1 + a + b + c | subject) + (1 + a + b + c | item)"
+LATIN_SQUARE_MAX_FORMULA = "y ~ a * b * c + (1 + a * b * c | subject) + (1 + a * b * c | item)"
 
 
 def balanced_codes(rng: np.random.Generator, n_rows: int, n_levels: int) -> np.ndarray:
@@ -89,3 +92,36 @@ def _short(count: int) -> str:
         if count % size == 0:
             return f"{count // size}{suffix}"
     return str(count)
+
+
+def text_keys(data: pd.DataFrame, columns=("user", "item")) -> pd.DataFrame:
+    """The same rows with the grouping columns as text ("u17", "i3"): keys as they arrive from a database."""
+    out = data.copy()
+    for column in columns:
+        out[column] = column[0] + out[column].astype(str)
+    return out
+
+
+def crossed_slopes(n_users: int = 5_000, n_items: int = 500, per_user: int = 40, seed: int = SEED) -> pd.DataFrame:
+    """Rows of ``y ~ x + (x | user) + (x | item)``: each user rates ``per_user`` distinct items (items drawn
+    at random), correlated intercepts and slopes on both sides; 2e5 rows by default."""
+    rng = np.random.default_rng(seed)
+    user = np.repeat(np.arange(n_users), per_user)
+    item = np.argsort(rng.random((n_users, n_items)), axis=1)[:, :per_user].ravel()
+    x = rng.standard_normal(len(user))
+    user_cov = np.array([[1.0, 0.3 * 0.5], [0.3 * 0.5, 0.25]])
+    item_cov = np.array([[0.25, -0.2 * 0.5 * 0.3], [-0.2 * 0.5 * 0.3, 0.09]])
+    by_user = rng.standard_normal((n_users, 2)) @ np.linalg.cholesky(user_cov).T
+    by_item = rng.standard_normal((n_items, 2)) @ np.linalg.cholesky(item_cov).T
+    y = (2.0 + 0.5 * x + by_user[user, 0] + by_user[user, 1] * x + by_item[item, 0] + by_item[item, 1] * x
+         + rng.standard_normal(len(user)))
+    return pd.DataFrame({"y": y, "x": x, "user": user, "item": item})
+
+
+def latin_square() -> pd.DataFrame:
+    """The psycholinguistic design of tests/data/lme4 (made with R, make_engine_cases.R): 60 subjects x 40
+    items, each subject sees each item once, three two-level factors a, b, c rotated over items."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "data" / "lme4" / "latin_square.csv"
+    return pd.read_csv(path, dtype={"subject": str, "item": str, "a": str, "b": str, "c": str})

@@ -170,7 +170,7 @@ class LmerResult(Tables):
                 if self.solver is None:  # unpickled
                     self.solver = self.model.default_solver().bind(self.model.crossprods, self.model.covariance)
                 with self.solver.threads():
-                    if self.solver.theta is None or not np.array_equal(self.solver.theta, self.theta):
+                    if not self.solver.holds(self.theta):
                         self.solver.update(self.theta)
                     inverse = self.solver.inverse()
         except np.linalg.LinAlgError as error:

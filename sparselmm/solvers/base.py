@@ -88,6 +88,10 @@ class Solver(ABC):
     def inverse(self):
         """The parts of A^-1 at the current theta that post-fit quantities need (may spend the factor)."""
 
+    def holds(self, theta) -> bool:
+        """Whether the solver holds an unspent factor at ``theta``."""
+        return self.theta is not None and not self._spent and np.array_equal(self.theta, theta)
+
     def _require_factor(self) -> None:
         if self.theta is None:
             raise RuntimeError("update(theta) first: no factor yet")
