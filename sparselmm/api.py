@@ -15,10 +15,13 @@ def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, sta
     DataFrame, never modified; rows with a missing value in a used column are
     dropped (``fit.n_dropped`` says how many). ``optimizer`` and ``solver`` swap the
     defaults (BOBYQA as lme4, CHOLMOD); ``start`` is a starting theta; ``verbose``
-    prints the fit's progress.
+    prints the fit's progress. The fit keeps a reference to ``data`` (``fit.data``, as lme4 keeps
+    its model frame): the inference layer's reduced models, type III tests and marginal means
+    re-evaluate the formula on it.
     """
     model = LinearMixedModel.from_formula(formula, data)
     fit = model.fit(REML=REML, optimizer=optimizer, solver=solver, start=start, verbose=verbose)
+    fit.data = data
     if fit.singular:
         warnings.warn("boundary (singular) fit: see help('isSingular')", SingularFitWarning, stacklevel=2)
     return fit

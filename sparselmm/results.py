@@ -10,10 +10,11 @@ import pandas as pd
 from . import postfit
 from . import predict as _predict
 from .export import Tables
+from .inference import Inference
 from .pls import PLSSolution
 
 
-class LmerResult(Tables):
+class LmerResult(Tables, Inference):
     """A fitted linear mixed model (lme4's ``merMod``).
 
     Attributes follow lme4: ``fixef`` (Series), ``ranef`` (dict of DataFrames),
@@ -220,11 +221,12 @@ class LmerResult(Tables):
         """Responses drawn from the fitted model, new random effects each time (lme4's simulate)."""
         return _predict.simulate(self, nsim, seed)
 
-    def summary(self):
-        """lmer's summary as text (print it, or let the REPL show it)."""
+    def summary(self, ddf=None):
+        """lmer's summary as text (print it, or let the REPL show it); ``ddf="Satterthwaite"`` or
+        ``"Kenward-Roger"`` gives lmerTest's, with df and p-values for the fixed effects."""
         from .summary import Summary
 
-        return Summary(self)
+        return Summary(self, ddf)
 
     # ----------------------------------------------------------- pictures
     # Thin wrappers: the work is in sparselmm/plots.py; the tables and JSON come from export.Tables.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .formula import deparse_lines, expand_double_bars
+from .inference import printing
+from .inference.tables import ddf_method
 from .rformat import abbreviate, cat_fill, format_numbers, matrix, named_vector, zapsmall
 
 DIGITS = 4  # print.summary.merMod: max(3, getOption("digits") - 3)
@@ -13,10 +15,10 @@ DIGITS = 4  # print.summary.merMod: max(3, getOption("digits") - 3)
 class Summary:
     """The text of lmer's summary; ``str()`` or the REPL shows it."""
 
-    def __init__(self, fit):
+    def __init__(self, fit, ddf=None):
         self.fit = fit
         with np.errstate(divide="ignore", invalid="ignore"):  # an exact fit has sigma = 0
-            self.text = "\n".join(_sections(fit))
+            self.text = "\n".join(_sections(fit, ddf))
 
     def __str__(self) -> str:
         return self.text
@@ -24,12 +26,16 @@ class Summary:
     __repr__ = __str__
 
 
-def _sections(fit) -> list[str]:
-    lines = [_title(fit)] + cat_fill(["Formula:"] + _formula_lines(fit))
+def _sections(fit, ddf=None) -> list[str]:
+    """lme4's sections; with ``ddf`` lmerTest's title and fixed-effects table (see inference.printing)."""
+    method = None if ddf is None else ddf_method(ddf)
+    title = [_title(fit)] if method is None else printing.title(fit, method)
+    lines = title + cat_fill(["Formula:"] + _formula_lines(fit))
     lines += [""] + _criterion(fit) + [""]
     lines += _residuals(fit) + [""]
     lines += _random_effects(fit)
-    lines += ["", "Fixed effects:"] + _fixed_effects(fit)
+    fixed = _fixed_effects(fit) if method is None else printing.fixed_effects(fit.coef_table(method))
+    lines += ["", "Fixed effects:"] + fixed
     lines += _correlation(fit)
     if fit.messages:
         lines += ["fit warnings:"] + list(fit.messages)
