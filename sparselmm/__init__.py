@@ -16,6 +16,7 @@ from .errors import (
     SparseLMMError,
 )
 from .export import FitRecord, load_json
+from .inference.likelihood_ratio import compare as _compare
 from .model import LinearMixedModel
 from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, Optimizer
 from .results import LmerResult
@@ -24,8 +25,16 @@ from .solvers import BlockedSolver, CholmodSolver, DenseSolver, Solver
 
 __version__ = "0.1.0"
 
+
+def anova(*fits, refit: bool = True, names=None):
+    """lme4's ``anova(fit0, fit1, ...)``: likelihood-ratio tests of nested models, ordered by npar, REML fits
+    refitted by ML unless ``refit=False``. Rows are ``names`` or, by default, ``fit0``, ``fit1``, ... in the
+    order given (R uses the variables' names, which Python cannot see). With one fit: lme4's sequential
+    anova table (npar, Sum Sq, Mean Sq, F value); lmerTest's F tests are ``fit.anova()``."""
+    return _compare(*fits, refit=refit, names=names)
+
 __all__ = [
-    "lmer", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
+    "lmer", "anova", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
     "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer",
     "Solver", "BlockedSolver", "CholmodSolver", "DenseSolver", "OptSummary",
     "SparseLMMError", "FormulaError", "DataError",
