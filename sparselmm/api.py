@@ -8,18 +8,21 @@ from .errors import SingularFitWarning
 from .model import LinearMixedModel
 
 
-def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, start=None, verbose: bool = False):
-    """Fit a linear mixed model as ``lme4::lmer(formula, data, REML)`` does.
+def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, start=None, verbose: bool = False,
+         weights=None, offset=None):
+    """Fit a linear mixed model as ``lme4::lmer(formula, data, REML, weights, offset)`` does.
 
-    ``formula`` uses lme4's syntax (``"y ~ x + (1 + x | g)"``); ``data`` is a pandas
+    ``formula`` uses lme4's syntax (``"y ~ x + offset(z) + (1 + x | g)"``); ``data`` is a pandas
     DataFrame, never modified; rows with a missing value in a used column are
-    dropped (``fit.n_dropped`` says how many). ``optimizer`` and ``solver`` swap the
+    dropped (``fit.n_dropped`` says how many). ``weights`` (prior weights: row i's residual
+    variance is sigma^2 / w_i) and ``offset`` are a column's name or one value per row.
+    ``optimizer`` and ``solver`` swap the
     defaults (BOBYQA as lme4, CHOLMOD); ``start`` is a starting theta; ``verbose``
     prints the fit's progress. The fit keeps a reference to ``data`` (``fit.data``, as lme4 keeps
     its model frame): the inference layer's reduced models, type III tests and marginal means
     re-evaluate the formula on it.
     """
-    model = LinearMixedModel.from_formula(formula, data)
+    model = LinearMixedModel.from_formula(formula, data, weights=weights, offset=offset)
     fit = model.fit(REML=REML, optimizer=optimizer, solver=solver, start=start, verbose=verbose)
     fit.data = data
     if fit.singular:

@@ -15,6 +15,7 @@ them, a CSV or Parquet path (read in chunks), or a one-shot iterator when
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,21 +34,25 @@ from .spec import DesignSpec, TermSpec, lme4_term_order
 CHUNK_ROWS = 500_000
 
 
-def from_chunks(formula, source, levels: dict | None = None, read_options: dict | None = None):
+def from_chunks(formula, source, levels: dict | None = None, read_options: dict | None = None,
+                weights: str | None = None, offset: str | None = None):
     """The design and cross-products of data in chunks of rows (``LinearMixedModel.from_chunks`` fits them).
 
     ``levels`` maps each factor (a column such as ``"user"``, or an interaction
     grouping factor such as ``"dept:service"``) to its levels; without it a first
     pass learns them. ``read_options`` go to ``pandas.read_csv`` for a CSV path
-    (e.g. ``{"dtype": {"user": str}}``).
+    (e.g. ``{"dtype": {"user": str}}``). ``weights`` and ``offset`` name columns.
     """
+    for value, what in ((weights, "weights"), (offset, "offset")):
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{what} of a chunked fit must name a column (each chunk carries its own values)")
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     chunks = _chunk_source(source, read_options or {}, one_pass_ok=levels is not None)
     if levels is None:
         variable_levels, group_levels, transforms = _learn(formula, chunks())
     else:
         (variable_levels, group_levels), transforms = _split_given(formula, levels), None
-    return _accumulate(formula, chunks(), variable_levels, group_levels, transforms)
+    return _accumulate(formula, chunks(), variable_levels, group_levels, transforms, weights, offset)
 
 
 def _chunk_source(source, read_options: dict, one_pass_ok: bool):
@@ -148,14 +153,16 @@ def _split_given(formula: Formula, levels: dict) -> tuple[dict, dict]:
     return {k: v for k, v in levels.items() if k not in interactions}, {k: levels[k] for k in interactions}
 
 
-def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: dict, transforms: dict):
+def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: dict, transforms: dict,
+                weights: str | None, offset: str | None):
     """Second pass: code each chunk by the spec and add up its cross-products."""
     spec, accumulator, nobs, dropped = None, None, 0, 0
     for chunk in chunks:
         if spec is None:
-            spec = _spec(formula, chunk, variable_levels, group_levels, transforms)
+            spec = replace(_spec(formula, chunk, variable_levels, group_levels, transforms), weights=weights,
+                           offset=offset)
             accumulator = Accumulator(spec.terms)
-        coded = spec.code(chunk, all_columns=True)
+        coded = spec.code(chunk, all_columns=True, weights=spec.weights, offset=spec.offset)
         for term, codes in zip(spec.terms, coded.codes):
             if np.any(codes < 0):
                 raise DataError(f"a chunk holds a level of '{term.group}' missing from levels=")

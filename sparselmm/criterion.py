@@ -62,7 +62,7 @@ class ProfiledCriterion:
         cu, RZX = solved[:, 0], solved[:, 1:]
         RX, cbeta, beta, r2 = fixed_effects_step(self.crossprods, cu, RZX)
         return PLSSolution(theta.copy(), solver.logdet(), cu, RZX, RX, cbeta, beta + self.crossprods.beta_ols, r2,
-                           self.crossprods.nobs, self.crossprods.beta_ols)
+                           self.crossprods.nobs, self.crossprods.beta_ols, self.crossprods.log_weights)
 
     def value(self, solution: PLSSolution) -> float:
         return solution.objective(self.REML)

@@ -36,6 +36,7 @@ class CrossProducts:
     beta_ols: np.ndarray  # (p,) removed from y before the products; added back to beta
     moments: "ResponseMoments"
     column_summary: np.ndarray  # (5, p) count, sum, sum of squares, min, max of X's columns (lme4's scale check)
+    log_weights: float = 0.0  # sum of log prior weights: the weighted likelihood's constant
 
     @classmethod
     def from_rows(cls, coded, terms) -> "CrossProducts":
@@ -54,7 +55,7 @@ class CrossProducts:
         gamma = np.linalg.solve(XtX, self.XtX[keep, :] @ self.beta_ols)
         return CrossProducts(
             self.ZtZ, self.ZtX[:, keep], self.Zty, XtX, self.Xty[keep], self.yty, self.nobs, gamma, self.moments,
-            self.column_summary[:, keep],
+            self.column_summary[:, keep], self.log_weights,
         )
 
 
@@ -83,18 +84,24 @@ class Accumulator:
         self._sums = None
 
     def add(self, coded) -> None:
-        X, y = coded.X, coded.y
+        """Add one chunk's rows. With prior weights w every product is weighted (Z'WZ, X'Wy, ...); an
+        offset is taken from the response first (the fit is of y - offset)."""
+        X, y = coded.X, coded.y if coded.offset is None else coded.y - coded.offset
+        root = None if coded.weights is None else np.sqrt(coded.weights)
+        if root is not None:  # weighted products are those of sqrt(w) times every row
+            X, y = X * root[:, None], y * root
         if self._sums is None:
             self._beta = np.linalg.lstsq(X, y, rcond=None)[0] if len(y) else np.zeros(X.shape[1])
             self._center = float(np.mean(y)) if len(y) else 0.0
         shifted = y - X @ self._beta
         centered = y - self._center
         right = np.column_stack([shifted, X, centered])  # Z'[shifted X centered] in one set of bincounts
-        Ztright = self._Zt_times(coded, right)
+        Ztright = self._Zt_times(coded, right, root)
         chunk = [
-            self._ZtZ(coded), Ztright[:, 1:-1], Ztright[:, 0], X.T @ X, X.T @ shifted,
+            self._ZtZ(coded, root), Ztright[:, 1:-1], Ztright[:, 0], X.T @ X, X.T @ shifted,
             float(shifted @ shifted), len(y), Ztright[:, -1], float(centered.sum()), float(centered @ centered),
-            checks.column_summary(X),
+            float(np.sum(np.log(coded.weights))) if coded.weights is not None else 0.0,
+            checks.column_summary(coded.X),
         ]
         if self._sums is None:
             self._sums = chunk
@@ -102,22 +109,26 @@ class Accumulator:
             summary = checks.combine_summaries(self._sums[-1], chunk[-1])
             self._sums = [a + b for a, b in zip(self._sums[:-1], chunk[:-1])] + [summary]
 
-    def _Zt_times(self, coded, B: np.ndarray) -> np.ndarray:
-        """Z'B (q, r) for B (n, r): per term and column a of its matrix, one bincount over rows x columns of B."""
+    def _Zt_times(self, coded, B: np.ndarray, root=None) -> np.ndarray:
+        """Z'B (q, r) for B (n, r) (the rows of Z scaled by ``root`` where given): per term and column a of
+        its matrix, one bincount over rows x columns of B."""
         out = np.zeros((self.offsets[-1], B.shape[1]))
         r = B.shape[1]
         for term, start, codes, matrix in zip(self.terms, self.offsets, coded.codes, coded.matrices):
             block = out[start:start + term.q].reshape(term.m, term.k, r)
             index = (codes.astype(np.int64)[:, None] * r + np.arange(r)).ravel()
+            scaled = matrix if root is None else matrix * root[:, None]
             for a in range(term.k):
-                weights = (matrix[:, a:a + 1] * B).ravel()
+                weights = (scaled[:, a:a + 1] * B).ravel()
                 block[:, a, :] = np.bincount(index, weights=weights, minlength=term.m * r).reshape(term.m, r)
         return out
 
-    def _ZtZ(self, coded) -> sp.csc_matrix:
-        """Z'Z (q, q): each term's block diagonal by bincounts, each pair of terms by one coordinate sum."""
+    def _ZtZ(self, coded, root=None) -> sp.csc_matrix:
+        """Z'Z (q, q) (Z'WZ with ``root`` = sqrt(w)): each term's block diagonal by bincounts, each pair of
+        terms by one coordinate sum."""
         rows, cols, values = [], [], []
-        for s, (term_s, codes_s, matrix_s) in enumerate(zip(self.terms, coded.codes, coded.matrices)):
+        matrices = coded.matrices if root is None else [m * root[:, None] for m in coded.matrices]
+        for s, (term_s, codes_s, matrix_s) in enumerate(zip(self.terms, coded.codes, matrices)):
             k, start = term_s.k, self.offsets[s]
             for a in range(k):
                 for b in range(k):
@@ -127,7 +138,7 @@ class Accumulator:
                     cols.append(start + levels * k + b)
                     values.append(diagonal)
             for t in range(s + 1, len(self.terms)):
-                term_t, codes_t, matrix_t = self.terms[t], coded.codes[t], coded.matrices[t]
+                term_t, codes_t, matrix_t = self.terms[t], coded.codes[t], matrices[t]
                 for a in range(k):
                     for b in range(term_t.k):
                         r = start + codes_s.astype(np.int64) * k + a
@@ -142,11 +153,11 @@ class Accumulator:
         return ZtZ
 
     def result(self) -> CrossProducts:
-        ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares, summary = self._sums
+        ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares, log_weights, summary = self._sums
         ZtZ = ZtZ.tocsc()
         ZtZ.sort_indices()
         return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares),
-                             summary)
+                             summary, log_weights)
 
 
 class PenalizedSystem:

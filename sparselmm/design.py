@@ -10,7 +10,7 @@ built from chunks of rows keeps no rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +83,16 @@ class Design:
         return self.coded.y if self.has_rows else None
 
     @property
+    def weights(self) -> np.ndarray | None:
+        """The prior weights of the rows used, or None."""
+        return self.coded.weights if self.has_rows else None
+
+    @property
+    def offset(self) -> np.ndarray | None:
+        """The offsets' sum over the rows used, or None."""
+        return self.coded.offset if self.has_rows else None
+
+    @property
     def rows(self) -> np.ndarray | None:
         """Positions in the caller's DataFrame of the rows used."""
         return self.coded.rows if self.has_rows else None
@@ -94,9 +104,9 @@ class Design:
         return self.coded.Z(self.terms)
 
 
-def build_design(formula, data) -> Design:
+def build_design(formula, data, weights=None, offset=None) -> Design:
     """Learn the spec of a model from ``data`` and check it, as lme4's ``lFormula`` does."""
-    spec, coded, X = learn(formula, data)
+    spec, coded, X = learn(formula, data, weights, offset)
     checks.check_terms(spec.terms, coded.nobs)
     keep = checks.independent_columns(X)
     dropped = checks.dropped_columns(spec.columns, keep)
@@ -105,5 +115,5 @@ def build_design(formula, data) -> Design:
     X = X if len(keep) == X.shape[1] else X[:, keep]
     messages = [checks.rank_deficiency_message(len(dropped))] if dropped else []
     messages += checks.scale_messages(checks.column_summary(X))
-    coded = CodedRows(X, coded.y, coded.codes, coded.matrices, coded.rows, coded.n_dropped)
+    coded = replace(coded, X=X)
     return Design(spec, coded.nobs, coded.n_dropped, tuple(messages), coded)

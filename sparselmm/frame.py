@@ -49,6 +49,8 @@ class ModelFrame:
     rows: np.ndarray
     n_dropped: int
     transforms: dict  # expression text -> the parameters of its data-dependent transform (scale())
+    weights: np.ndarray | None = None  # (n,) prior weights: residual variance sigma^2 / w
+    offset: np.ndarray | None = None  # (n,) the offsets' sum: part of the linear predictor, not estimated
 
     @property
     def nobs(self) -> int:
@@ -60,7 +62,7 @@ class ModelFrame:
 
 
 def model_frame(formula: Formula, data, levels: dict | None = None, with_response: bool = True,
-                transforms: dict | None = None) -> ModelFrame:
+                transforms: dict | None = None, weights=None, offset=None) -> ModelFrame:
     """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows.
 
     Without ``levels`` the factors' levels are learned from the data. With
@@ -69,7 +71,9 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     value not among them gets code -1), all others are numeric. ``transforms``
     are the parameters of data-dependent transforms (scale()'s centres) to apply;
     without them they are learned (the frame's ``transforms``). New data for
-    prediction need no response (``with_response=False``).
+    prediction need no response (``with_response=False``). ``weights`` and
+    ``offset`` (lmer's arguments: a column's name or one value per row) join the
+    formula's ``offset()`` terms; rows missing any of them are dropped too.
     """
     _check_data(formula, data, with_response)
     grouping = {deparse(g) for term in formula.random for g in term.group}
@@ -81,9 +85,12 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     evaluate = Evaluator(data, transforms)
     raw = {key: evaluate(node) for key, node in expressions.items()}
     outcome = evaluate(formula.response) if with_response else None  # evaluated apart: y ~ (1 | y) is legal
+    extras = {"weights": _argument(data, weights, "weights"), "offset": _argument(data, offset, "offset")}
+    offsets = [evaluate.numeric(node) for node in formula.offsets]
     complete = np.ones(len(data), dtype=bool)
-    for values in list(raw.values()) + ([outcome] if with_response else []):
-        complete &= ~np.asarray(pd.isna(values))
+    for values in list(raw.values()) + ([outcome] if with_response else []) + offsets + list(extras.values()):
+        if values is not None:
+            complete &= ~np.asarray(pd.isna(values))
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         raise DataError(
@@ -105,7 +112,42 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
         if isinstance(variables[key], Categorical) and key in predictors and not is_categorical(values):
             variables[key] = replace(variables[key], numeric=_numeric(key, values, rows))  # y ~ x + (1 | x)
     response = _response(deparse(formula.response), outcome, rows) if with_response else None
-    return ModelFrame(response, variables, rows, len(data) - len(rows), evaluate.transforms)
+    prior = _weights(extras["weights"], rows)
+    shifts = [_numeric(f"offset({deparse(node)})", value, rows) for node, value in zip(formula.offsets, offsets)]
+    if extras["offset"] is not None:
+        shifts.append(_numeric("offset", extras["offset"], rows))
+    total = np.sum(shifts, axis=0) if shifts else None
+    return ModelFrame(response, variables, rows, len(data) - len(rows), evaluate.transforms, prior, total)
+
+
+def _argument(data: pd.DataFrame, value, what: str):
+    """lmer's ``weights`` or ``offset``: a column's name, or one number per row of the data (None: absent)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in list(map(str, data.columns)):
+            raise DataError(f"{what}={value!r} names no column of the data; give a column's name or one value per row")
+        return data.iloc[:, list(map(str, data.columns)).index(value)]
+    values = np.asarray(value)
+    if values.ndim != 1 or len(values) != len(data):
+        raise DataError(f"{what} has {values.size} values for {len(data)} rows; give one per row or a column's name")
+    if is_categorical(values):
+        raise DataError(f"{what} must be numeric")
+    return pd.Series(values, index=data.index)
+
+
+def _weights(values, rows: np.ndarray) -> np.ndarray | None:
+    """Prior weights over the rows kept: positive and finite (lme4 allows zero and then reports logLik -Inf)."""
+    if values is None:
+        return None
+    weights = _numeric("weights", values, rows)
+    bad = weights <= 0
+    if bad.any():
+        raise DataError(
+            f"weights must be positive: {bad.sum()} are zero or negative (first at row {rows[np.argmax(bad)]}); "
+            "a zero weight removes its row, so drop such rows instead"
+        )
+    return weights
 
 
 def _response(key: str, values, rows: np.ndarray) -> np.ndarray:

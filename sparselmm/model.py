@@ -40,18 +40,23 @@ class LinearMixedModel:
         return state
 
     @classmethod
-    def from_formula(cls, formula: str, data) -> "LinearMixedModel":
-        """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame."""
+    def from_formula(cls, formula: str, data, weights=None, offset=None) -> "LinearMixedModel":
+        """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame.
+
+        ``weights`` (prior weights: the residual variance of row i is sigma^2 / w_i) and ``offset`` (added to
+        the linear predictor) are a column's name or one value per row, as lmer's arguments.
+        """
         with blas_threads(lapack=False):
-            design = build_design(formula, data)
+            design = build_design(formula, data, weights, offset)
         return cls(design)
 
     @classmethod
-    def from_chunks(cls, formula: str, source, levels: dict | None = None, read_options: dict | None = None):
+    def from_chunks(cls, formula: str, source, levels: dict | None = None, read_options: dict | None = None,
+                    weights: str | None = None, offset: str | None = None):
         """The model of data handed over in chunks of rows (see :mod:`sparselmm.chunks`)."""
         from .chunks import from_chunks
 
-        design, crossprods = from_chunks(formula, source, levels, read_options)
+        design, crossprods = from_chunks(formula, source, levels, read_options, weights, offset)
         return cls(design, crossprods)
 
     # ------------------------------------------------------------ solver and criterion

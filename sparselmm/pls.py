@@ -37,6 +37,7 @@ class PLSSolution:
     r2: float
     nobs: int
     beta_ols: np.ndarray  # (p,) the part of beta removed from y with the cross-products
+    log_weights: float = 0.0  # sum of log prior weights: the criterion is lower by it (lme4's constant)
 
     @property
     def logdet_RX(self) -> float:
@@ -51,33 +52,20 @@ class PLSSolution:
         return float(np.sqrt((self.r2 if r2 is None else r2) / self.degrees(REML)))
 
     def objective(self, REML: bool, r2: float | None = None) -> float:
-        """REML criterion or ML deviance; ``r2`` overrides the penalized RSS (see ``r2_at``)."""
+        """REML criterion or ML deviance; ``r2`` overrides the penalized RSS (see ``r2_at``).
+
+        With prior weights w the likelihood gains sum(log w) / 2, so the criterion is lower by sum(log w).
+        """
         r2 = self.r2 if r2 is None else r2
         dof = self.degrees(REML)
         with np.errstate(divide="ignore"):  # an exact fit (r2 = 0) has criterion -inf
-            value = self.logdet_L + dof * (1.0 + LOG_2PI + np.log(r2 / dof))
+            value = self.logdet_L + dof * (1.0 + LOG_2PI + np.log(r2 / dof)) - self.log_weights
         return float(value + self.logdet_RX if REML else value)
 
     def r2_at(self, beta: np.ndarray) -> float:
         """Penalized RSS with beta held at ``beta`` and u re-optimised: r2 + |RX (beta - betahat)|^2."""
         shift = self.RX @ (np.asarray(beta) - self.beta)
         return float(self.r2 + shift @ shift)
-
-    def u(self, solver) -> np.ndarray:
-        """The spherical random effects u (q,): P' L^-T (cu - RZX beta)."""
-        return solver.solve_Lt(self.cu - self.RZX @ (self.beta - self.beta_ols))
-
-
-def solve_pls(theta, crossprods, system, solver) -> PLSSolution:
-    """Factor A(theta) with ``solver`` and solve the penalized least squares problem."""
-    solver.factorize(system.assemble(theta))
-    solved = solver.solve_L(system.right_side(theta))  # one solve for [Lambda'Z'y, Lambda'Z'X]
-    cu, RZX = solved[:, 0], solved[:, 1:]
-    RX, cbeta, beta, r2 = fixed_effects_step(crossprods, cu, RZX)
-    return PLSSolution(
-        np.array(theta, dtype=float), solver.logdet(), cu, RZX, RX, cbeta, beta + crossprods.beta_ols, r2,
-        crossprods.nobs, crossprods.beta_ols,
-    )
 
 
 def fixed_effects_step(crossprods, cu: np.ndarray, RZX: np.ndarray) -> tuple:

@@ -34,16 +34,23 @@ def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> 
     if newdata is None:
         fit.design.require_rows("predictions without newdata")
         coded = fit.design.coded
-        return coded.X @ fit.solution.beta + _random_part(fit, groups, coded.nobs, coded.codes, coded.matrices)
+        return _linear_predictor(fit, coded) + _random_part(fit, groups, coded.nobs, coded.codes, coded.matrices)
     coded = fit.design.spec.code(newdata, with_response=False)
     if groups and not allow_new_levels:
         _refuse_new_levels(fit, coded, groups, newdata)
-    values = coded.X @ fit.solution.beta
+    values = _linear_predictor(fit, coded)
     if groups:
         values = values + _random_part(fit, groups, len(values), coded.codes, coded.matrices)
     out = np.full(len(newdata), np.nan)
     out[coded.rows] = values
     return out
+
+
+def _linear_predictor(fit, coded) -> np.ndarray:
+    """X beta plus the offsets: the formula's offset() terms always, lmer's offset= only on the fit's rows
+    (lme4's predict on new data leaves that argument out)."""
+    values = coded.X @ fit.solution.beta
+    return values if coded.offset is None else values + coded.offset
 
 
 def _random_part(fit, groups: set, n: int, codes, matrices) -> np.ndarray:
@@ -74,8 +81,10 @@ def simulate(fit, nsim: int = 1, seed=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     q, n = fit.b.shape[0], fit.nobs
     ZLambda = fit.design.Z @ fit.model.covariance.lambda_matrix(fit.theta)
-    mean = fit.design.X @ fit.solution.beta
+    mean = _linear_predictor(fit, fit.design.coded)
     u = rng.standard_normal((q, nsim)) * fit.sigma
     noise = rng.standard_normal((n, nsim)) * fit.sigma
+    if fit.design.weights is not None:  # row i's residual variance is sigma^2 / w_i
+        noise /= np.sqrt(fit.design.weights)[:, None]
     draws = mean[:, None] + ZLambda @ u + noise
     return pd.DataFrame(draws, columns=[f"sim_{i + 1}" for i in range(nsim)])

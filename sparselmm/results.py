@@ -102,7 +102,7 @@ class LmerResult(Tables, Inference):
     @cached_property
     def fitted(self) -> np.ndarray:
         self.design.require_rows("fitted values and residuals")
-        return self.design.X @ self.solution.beta + self.design.Z @ self.b
+        return _predict.predict(self)
 
     @property
     def residuals(self) -> np.ndarray:

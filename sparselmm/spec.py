@@ -52,7 +52,8 @@ class CodedRows:
     ``X`` (n, p) the fixed-effects columns (kept ones, or all); ``y`` (n,) or None;
     per random-effects term, in the spec's order, ``codes`` (n,) the level of each
     row (-1 where the spec has no such level) and ``matrices`` (n, k) its columns;
-    ``rows`` the positions in the caller's data of the rows coded (those complete).
+    ``rows`` the positions in the caller's data of the rows coded (those complete);
+    ``weights`` (n,) the prior weights and ``offset`` (n,) the offsets' sum, or None.
     """
 
     X: np.ndarray
@@ -61,6 +62,8 @@ class CodedRows:
     matrices: tuple
     rows: np.ndarray
     n_dropped: int
+    weights: np.ndarray | None = None
+    offset: np.ndarray | None = None
 
     @property
     def nobs(self) -> int:
@@ -88,6 +91,8 @@ class DesignSpec:
     columns: tuple  # every fixed-effects column the formula makes, before aliased ones are dropped
     column_terms: tuple  # the model term of each of them (R's assign, as labels)
     kept: tuple  # positions of the columns kept
+    weights: str | None = None  # lmer's weights= where it named a column (chunks read it from each)
+    offset: str | None = None  # lmer's offset= where it named a column (new data do not use it, as in lme4)
 
     @property
     def fixef_names(self) -> tuple:
@@ -105,14 +110,17 @@ class DesignSpec:
     def with_kept(self, kept) -> "DesignSpec":
         return replace(self, kept=tuple(kept))
 
-    def code(self, data, with_response: bool = True, all_columns: bool = False) -> CodedRows:
+    def code(self, data, with_response: bool = True, all_columns: bool = False, weights=None,
+             offset=None) -> CodedRows:
         """``data`` coded as the spec codes: the fit's factor levels and transforms, its columns and terms.
 
         A fixed-effects factor level the spec does not know is an error; a grouping level it does not
         know gets code -1 (a new level, for prediction). ``all_columns`` keeps aliased columns too.
+        The formula's offset() terms always apply; ``weights`` and ``offset`` (lmer's arguments) only as
+        given here: a fit's chunks pass the spec's, new data for prediction none (as lme4's predict).
         """
         frame = model_frame(self.formula, data, levels=self.variable_levels, with_response=with_response,
-                            transforms=self.transforms)
+                            transforms=self.transforms, weights=weights, offset=offset)
         _refuse_unseen_levels(self.formula.fixed, frame, "fixed effects")
         X, names = model_matrix(self.formula.fixed, frame.variables, frame.nobs)
         if list(names) != list(self.columns):
@@ -124,14 +132,15 @@ class DesignSpec:
             _refuse_unseen_levels(term.source.expr, frame, f"the random-effects term for '{term.group}'")
             matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs)[0])
             codes.append(term_codes(term.levels, [frame.variables[deparse(g)] for g in term.source.group]))
-        return CodedRows(X, frame.response, tuple(codes), tuple(matrices), frame.rows, frame.n_dropped)
+        return CodedRows(X, frame.response, tuple(codes), tuple(matrices), frame.rows, frame.n_dropped,
+                         frame.weights, frame.offset)
 
 
-def learn(formula, data) -> tuple[DesignSpec, CodedRows, np.ndarray]:
+def learn(formula, data, weights=None, offset=None) -> tuple[DesignSpec, CodedRows, np.ndarray]:
     """The spec of ``formula`` learned from ``data``, those data coded by it (all fixed-effects columns),
     and nothing evaluated twice. The kept columns are decided by the caller (lme4's rank check)."""
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
-    frame = model_frame(formula, data)
+    frame = model_frame(formula, data, weights=weights, offset=offset)
     terms, codes, matrices = [], [], []
     for random in formula.random:
         matrix, columns = model_matrix(random.expr, frame.variables, frame.nobs)
@@ -146,9 +155,10 @@ def learn(formula, data) -> tuple[DesignSpec, CodedRows, np.ndarray]:
         formula, frame.levels(), frame.transforms, tuple(terms[i] for i in order),
         tuple(name for _, _, names in blocks for name in names),
         tuple(label for label, columns, _ in blocks for _ in columns), tuple(range(X.shape[1])),
+        weights if isinstance(weights, str) else None, offset if isinstance(offset, str) else None,
     )
     coded = CodedRows(X, frame.response, tuple(codes[i] for i in order), tuple(matrices[i] for i in order),
-                      frame.rows, frame.n_dropped)
+                      frame.rows, frame.n_dropped, frame.weights, frame.offset)
     return spec, coded, X
 
 

@@ -15,7 +15,7 @@ from ..errors import FormulaError
 from .bars import random_terms, split_bars
 from .parser import parse
 from .terms import TermList, term_list, variable_order
-from .tree import BinOp, Paren, names_in
+from .tree import BinOp, Call, Paren, deparse, names_in
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,11 @@ class Formula:
     fixed: TermList
     random: tuple
     tree: object = None  # the parsed formula, deparsed for printing as R deparses it
+    offsets: tuple = ()  # the arguments of offset(...) terms: added to the linear predictor, not estimated
 
     def columns(self) -> list[str]:
         """Every data column the formula reads, each once, in order of appearance."""
-        nodes = [self.response] + [v for t in self.fixed.terms for v in t]
+        nodes = [self.response] + [v for t in self.fixed.terms for v in t] + list(self.offsets)
         for re_term in self.random:
             nodes += [v for t in re_term.expr.terms for v in t] + list(re_term.group)
         return list(dict.fromkeys(n for node in nodes for n in names_in(node)))
@@ -48,9 +49,24 @@ def parse_formula(text: str) -> Formula:
             "(for a model without random effects use an ordinary linear model)"
         )
     order = variable_order(tree.right)
+    fixed_node, offsets = split_offsets(fixed_node)
     fixed = term_list(fixed_node, order, text) if fixed_node is not None else TermList(True, ())
     random = tuple(term for bar in bars for term in random_terms(bar, text))
-    return Formula(text, tree.left, fixed, random, tree)
+    return Formula(text, tree.left, fixed, random, tree, offsets)
+
+
+def split_offsets(node) -> tuple:
+    """The fixed part without its ``offset(expr)`` terms, and those terms' arguments (R's attr "offset")."""
+    if isinstance(node, Call) and node.func == "offset":
+        if len(node.args) != 1:
+            raise FormulaError(f"'{deparse(node)}': offset() takes exactly one argument")
+        return None, (node.args[0],)
+    if isinstance(node, BinOp) and node.op == "+":
+        left, left_offsets = split_offsets(node.left)
+        right, right_offsets = split_offsets(node.right)
+        rest = left if right is None else right if left is None else BinOp("+", left, right)
+        return rest, left_offsets + right_offsets
+    return node, ()
 
 
 def _check_text(text) -> None:
