@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.linalg as la
+import scipy.sparse as sp
 
 from .inverse import SchurInverse
 
@@ -61,9 +62,14 @@ def hat_trace(fit, inverse: SchurInverse) -> float:
 
 
 def hatvalues(fit, inverse: SchurInverse) -> np.ndarray:
-    """Leverage of every row used, shape (n,)."""
+    """Leverage of every row used, shape (n,). With prior weights the rows of Z and X are those of
+    W^(1/2) Z and W^(1/2) X, as in the weighted products the fit was made from (lme4's hatvalues)."""
     K, RX_inv = _fixed_part(fit)
     ZL = (fit.design.Z @ fit.model.covariance.lambda_matrix(fit.theta)).tocsr()
+    X = fit.design.X
+    if fit.design.weights is not None:
+        root = np.sqrt(fit.design.weights)
+        ZL, X = sp.diags(root) @ ZL, X * root[:, None]
     random = inverse.quadratic_forms(ZL)
-    fixed = np.sum(((fit.design.X - ZL @ K) @ RX_inv) ** 2, axis=1)
+    fixed = np.sum(((X - ZL @ K) @ RX_inv) ** 2, axis=1)
     return random + fixed

@@ -123,3 +123,13 @@ def test_chunks_need_weights_by_column_name():
     spec, data, _ = load("weights_reml")
     with pytest.raises(DataError, match="must name a column"):
         slmm.LinearMixedModel.from_chunks(spec["formula"], [data], weights=data["w"].to_numpy())
+
+
+@pytest.mark.parametrize("case_id", ["weights_reml", "weights_ml", "offset_and_weights"])
+def test_leverages_are_lme4s_with_weights(case_id):
+    spec, data, arguments = load(case_id)
+    fit = slmm.lmer(spec["formula"], data, REML=spec["REML"], **arguments)
+    if "hatvalues" in spec:
+        assert_close(fit.hatvalues(), spec["hatvalues"], what="hatvalues")
+    assert fit.hat_trace() == pytest.approx(spec["hat_trace"], rel=1e-6)
+    assert fit.hatvalues().sum() == pytest.approx(fit.hat_trace(), rel=1e-10)
