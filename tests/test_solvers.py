@@ -11,6 +11,9 @@ import pytest
 import scipy.linalg as la
 
 import reference
+import sparselmm as slmm
+import sparselmm.crossprod
+import sparselmm.spec
 from sparselmm import BlockedSolver, CholmodSolver, DenseSolver, LinearMixedModel
 
 SMALL = reference.case_ids(include_large=False)
@@ -136,3 +139,20 @@ def test_the_default_solver_is_blocked_unless_the_later_terms_are_too_wide():
     assert isinstance(model.default_solver(), BlockedSolver)
     assert not BlockedSolver(max_dense=5).fits(model.crossprods, model.covariance)
     assert BlockedSolver(max_dense=6).fits(model.crossprods, model.covariance)  # 6 samples after 24 plates
+
+
+@pytest.mark.parametrize("kind", SOLVERS)
+def test_new_products_on_the_same_pattern_factor_as_a_fresh_solver(kind):
+    """A GLMM's PIRLS step: Z'WZ with new weights factored on the structure already analysed."""
+    model = model_of("crossed_slopes_reml")
+    rng = np.random.default_rng(6)
+    coded = model.design.coded
+    weighted = slmm.spec.CodedRows(coded.X, coded.y, coded.codes, coded.matrices, coded.rows, coded.n_dropped,
+                                   weights=rng.uniform(0.2, 3.0, coded.nobs))
+    products = slmm.crossprod.CrossProducts.from_rows(weighted, model.design.terms)
+    theta = random_theta("crossed_slopes_reml", model, 7)
+    reused = kind().bind(model.crossprods, model.covariance).with_products(products).update(theta)
+    fresh = kind().bind(products, model.covariance).update(theta)
+    assert reused.logdet() == pytest.approx(fresh.logdet(), rel=1e-13)
+    B = rng.normal(size=(model.crossprods.ZtZ.shape[0], 2))
+    np.testing.assert_allclose(reused.solve(B), fresh.solve(B), rtol=1e-11, atol=1e-13)

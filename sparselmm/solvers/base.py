@@ -5,6 +5,7 @@ created with its settings only (``CholmodSolver(ordering="amd")``); a model
 ``bind``s it to its cross-products and covariance structure, which analyses the
 structure once and returns a new, bound solver. Then, for each theta,
 
+    solver.with_products(cp) the same structure with new values of Z'Z (a GLMM's Z'WZ)
     solver.update(theta)      factor A(theta) = L L' (with a fill-reducing permutation P)
     solver.logdet()           log |A|
     solver.solve_L(B)         L^-1 P B            (B of shape (q, r))
@@ -41,6 +42,11 @@ class Solver(ABC):
     @abstractmethod
     def bind(self, crossprods, covariance) -> "Solver":
         """A new solver with these settings, analysed for one model's structure."""
+
+    @abstractmethod
+    def with_products(self, crossprods) -> "Solver":
+        """A bound solver for new values of Z'Z on this one's pattern (what a GLMM's PIRLS steps need: Z'WZ
+        with new weights), reusing what the structure allows."""
 
     def update(self, theta: np.ndarray) -> "Solver":
         """Factor A at ``theta`` (MixedModels.jl's updateL!); returns the solver."""

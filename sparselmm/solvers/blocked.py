@@ -68,6 +68,14 @@ class BlockedSolver(Solver):
         bound._blocks = _Blocks(crossprods, covariance)
         return bound
 
+    def with_products(self, crossprods) -> "BlockedSolver":
+        """A solver for new values of Z'Z on the same pattern (a GLMM's Z'WZ at each PIRLS step), sharing
+        this one's work arrays. Levels are not grouped: weights make every level's block its own."""
+        bound = BlockedSolver(self.max_dense)
+        bound._blocks = _Blocks(crossprods, self._blocks.covariance, grouping=False,
+                                buffers=(self._blocks.G, self._blocks.S))
+        return bound
+
     # ------------------------------------------------------------ the factor
     def _factor(self, theta: np.ndarray) -> None:
         blocks = self._blocks
@@ -236,7 +244,7 @@ class BlockedSolver(Solver):
 class _Blocks:
     """Everything theta-free the blocked factor needs, and its two q2 x q2 work arrays (G, then S)."""
 
-    def __init__(self, crossprods, covariance):
+    def __init__(self, crossprods, covariance, grouping: bool = True, buffers=None):
         terms = covariance.terms
         self.covariance = covariance
         self.k1, self.m1 = terms[0].k, terms[0].m
@@ -258,10 +266,9 @@ class _Blocks:
         self._diagonal_block_pairs = _diagonal_block_pairs(self.later, self.q2)
         self._entries_of_term = [np.flatnonzero((self.layout.idx >= t.start) & (self.layout.idx < t.stop))
                                  for t in self.later]
-        self._choose_coupling(M11)
+        self._choose_coupling(M11, grouping)
         self._choose_threads()
-        self.G = np.zeros((self.q2, self.q2))
-        self.S = np.zeros((self.q2, self.q2))
+        self.G, self.S = buffers if buffers is not None else (np.zeros((self.q2, self.q2)), np.zeros((self.q2, self.q2)))
 
     def _choose_threads(self) -> None:
         """Which of LAPACK and the pair kernels may get the second core (see _threads.AdaptiveThreads).
@@ -281,13 +288,15 @@ class _Blocks:
         """The context an evaluation runs in (none for small dense blocks, whose calls are tiny)."""
         return self.schedule.evaluation() if self.q2 >= SMALL_DENSE else nullcontext()
 
-    def _choose_coupling(self, M11: np.ndarray) -> None:
+    def _choose_coupling(self, M11: np.ndarray, grouping: bool) -> None:
         """Group levels with equal M11 blocks when there are few groups and that is GROUPING_GAIN times less work."""
-        group, distinct = group_levels(M11)
         self.grouped = False
         self.group = np.arange(self.m1)
         self.M11_distinct, self.group_sizes = M11, np.ones(self.m1)
-        if self.q2 and len(distinct) * GROUPING_SHARE <= self.m1:
+        if not (grouping and self.q2):
+            return
+        group, distinct = group_levels(M11)
+        if len(distinct) * GROUPING_SHARE <= self.m1:
             coupling = GroupedCoupling(self.layout, group, len(distinct), self.M22_flat)
             if coupling.work * GROUPING_GAIN <= self.layout.pair_work:
                 self.coupling, self.grouped, self.group = coupling, True, group

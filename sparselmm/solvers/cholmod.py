@@ -35,7 +35,16 @@ class CholmodSolver(Solver):
         bound = CholmodSolver(self.ordering)
         bound._system = PenalizedSystem(crossprods, covariance)
         bound._factor_of = CholmodFactor(bound._system.pattern, self.ordering)
-        bound._first = covariance.terms[0]
+        bound._first, bound._covariance = covariance.terms[0], covariance
+        return bound
+
+    def with_products(self, crossprods) -> "CholmodSolver":
+        """A solver for new values of Z'Z on the same pattern, reusing this one's symbolic analysis."""
+        bound = CholmodSolver(self.ordering)
+        bound._system = PenalizedSystem(crossprods, self._covariance)
+        if not np.array_equal(bound._system.pattern.indices, self._system.pattern.indices):
+            raise ValueError("with_products needs the same pattern of Z'Z")
+        bound._factor_of, bound._first, bound._covariance = self._factor_of, self._first, self._covariance
         return bound
 
     def _factor(self, theta: np.ndarray) -> None:

@@ -21,6 +21,10 @@ class DenseSolver(Solver):
         bound._covariance = covariance
         return bound
 
+    def with_products(self, crossprods) -> "DenseSolver":
+        """A solver for new values of Z'Z."""
+        return self.bind(crossprods, self._covariance)
+
     def _factor(self, theta: np.ndarray) -> None:
         self._Lambda = self._covariance.lambda_matrix(theta).toarray()
         self._A = self._Lambda.T @ self._M @ self._Lambda + np.eye(self._M.shape[0])
