@@ -73,15 +73,36 @@ class Accumulator:
 
     Z is never formed: its products come from each term's level codes (n,) and
     columns (n, k), by bincounts (a term with itself, block diagonal) and one
-    sparse coordinate sum per pair of terms. The first chunk fixes the shift of y
-    (its OLS fit on X, and its mean for the moments); any shift is exact, one
-    that is close to the data keeps digits.
+    sparse coordinate sum per pair of terms. The shift of y (an OLS fit on X, and
+    a mean for the moments) is ``shift`` where given (so that accumulators built
+    apart, one per partition of a cluster, can be merged), else the first chunk's;
+    any shift is exact, one that is close to the data keeps digits.
     """
 
-    def __init__(self, terms):
+    def __init__(self, terms, shift: tuple | None = None):
         self.terms = tuple(terms)
         self.offsets = np.concatenate([[0], np.cumsum([t.q for t in self.terms])]).astype(np.int64)
         self._sums = None
+        if shift is not None:
+            self._beta, self._center = np.asarray(shift[0], dtype=float), float(shift[1])
+
+    @property
+    def shift(self) -> tuple:
+        """(beta (p,), centre): what y is shifted by before the products (set by the first chunk)."""
+        return self._beta, self._center
+
+    def merge(self, other: "Accumulator") -> "Accumulator":
+        """Add ``other``'s sums (same terms and shift) to these; returns self."""
+        if other._sums is None:
+            return self
+        if hasattr(self, "_beta") and not (np.array_equal(self._beta, other._beta) and self._center == other._center):
+            raise ValueError("accumulators with different shifts of y cannot be merged")
+        if self._sums is None:
+            self._sums, self._beta, self._center = other._sums, other._beta, other._center
+            return self
+        summary = checks.combine_summaries(self._sums[-1], other._sums[-1])
+        self._sums = [a + b for a, b in zip(self._sums[:-1], other._sums[:-1])] + [summary]
+        return self
 
     def add(self, coded) -> None:
         """Add one chunk's rows. With prior weights w every product is weighted (Z'WZ, X'Wy, ...); an
@@ -90,9 +111,13 @@ class Accumulator:
         root = None if coded.weights is None else np.sqrt(coded.weights)
         if root is not None:  # weighted products are those of sqrt(w) times every row
             X, y = X * root[:, None], y * root
-        if self._sums is None:
-            self._beta = np.linalg.lstsq(X, y, rcond=None)[0] if len(y) else np.zeros(X.shape[1])
-            self._center = float(np.mean(y)) if len(y) else 0.0
+        if not hasattr(self, "_beta"):
+            if not len(y):
+                return  # nothing to add, and no shift to learn from
+            self._beta = np.linalg.lstsq(X, y, rcond=None)[0]
+            self._center = float(np.mean(y))
+        if not len(y):
+            return
         shifted = y - X @ self._beta
         centered = y - self._center
         right = np.column_stack([shifted, X, centered])  # Z'[shifted X centered] in one set of bincounts
@@ -153,6 +178,8 @@ class Accumulator:
         return ZtZ
 
     def result(self) -> CrossProducts:
+        if self._sums is None:
+            raise ValueError("no rows were added")
         ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, Zty_c, total, squares, log_weights, summary = self._sums
         ZtZ = ZtZ.tocsc()
         ZtZ.sort_indices()

@@ -10,7 +10,8 @@ import scipy.sparse as sp
 
 import reference
 from sparselmm import LinearMixedModel
-from sparselmm.crossprod import CrossProducts, PenalizedSystem
+from sparselmm.crossprod import Accumulator, CrossProducts, PenalizedSystem
+from sparselmm.spec import CodedRows
 
 
 def model_of(case_id):
@@ -79,3 +80,23 @@ def test_cross_products_are_those_of_y_minus_its_least_squares_fit():
     shifted = y - X @ products.beta_ols
     assert abs(products.Xty).max() < 1e-6  # X' (y - X beta_ols) = 0: the shift took the large mean away
     assert products.yty == pytest.approx(shifted @ shifted, rel=1e-12)
+
+
+def test_accumulators_of_parts_merge_into_the_whole():
+    """Partitions of a cluster: each sums its rows apart, with the one shift of y given, then they merge."""
+    model = model_of("crossed_slopes_reml")
+    coded, terms = model.design.coded, model.design.terms
+    whole = model.crossprods
+    parts = []
+    for rows in (np.arange(0, 400), np.arange(400, 400), np.arange(400, 1200)):  # the middle one is empty
+        part = Accumulator(terms, shift=(whole.beta_ols, 0.0))
+        part.add(CodedRows(coded.X[rows], coded.y[rows], tuple(c[rows] for c in coded.codes),
+                           tuple(m[rows] for m in coded.matrices), coded.rows[rows], 0))
+        parts.append(part)
+    merged = parts[0].merge(parts[1]).merge(parts[2]).result()
+    np.testing.assert_allclose(merged.ZtZ.toarray(), whole.ZtZ.toarray(), rtol=1e-12)
+    np.testing.assert_allclose(merged.ZtX, whole.ZtX, rtol=1e-12)
+    np.testing.assert_allclose(merged.Zty, whole.Zty, rtol=1e-9, atol=1e-9)
+    assert merged.yty == pytest.approx(whole.yty, rel=1e-12) and merged.nobs == whole.nobs
+    with pytest.raises(ValueError, match="different shifts"):
+        Accumulator(terms, shift=(whole.beta_ols + 1, 0.0)).merge(parts[0]).merge(parts[2])
