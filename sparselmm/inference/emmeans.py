@@ -9,7 +9,9 @@ a row of ``linfct``; SE = sqrt(l' V l) with V = vcov(beta) (Satterthwaite) or pb
 (Kenward-Roger), and df from :mod:`.satterthwaite` or pbkrtest's Lb_ddf. Pairwise comparisons are the
 differences of the means within each ``|`` group, their p-values adjusted within the group: Tukey by
 the studentized range (scipy.stats.studentized_range, R's ptukey) over the group's means,
-Bonferroni and Holm over its comparisons.
+Bonferroni and Holm over its comparisons. emmeans itself switches to asymptotic df (z tests) above
+3,000 rows (its lmerTest.limit and pbkrtest.limit options); here the df are always computed, since
+neither method needs an n x n matrix.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from scipy import stats
 
 from ..coding import term_columns
 from ..errors import SparseLMMError
+from ..formula import deparse
 from ..frame import Categorical
 from .contrasts import model_variables
 from .kenward_roger import kr_adjust
@@ -58,14 +61,8 @@ def parse_specs(fit, specs) -> tuple[list, list]:
 def model_factors(fit) -> list:
     """The categorical variables of the fixed effects, in order of appearance."""
     levels = fit.design.factor_levels
-    names = [v for term in fit.design.formula.fixed.terms for v in (_key(x) for x in term)]
+    names = [deparse(v) for term in fit.design.formula.fixed.terms for v in term]
     return [v for v in dict.fromkeys(names) if v in levels]
-
-
-def _key(node):
-    from ..formula import deparse
-
-    return deparse(node)
 
 
 def reference_grid(fit) -> tuple[pd.DataFrame, np.ndarray]:

@@ -9,7 +9,7 @@ ones at (a, b) and (b, a)), G_last = I_n. With S = Sigma^-1 and Phi = vcov(beta)
 
 from n x n matrices (Sigma^-1 dense, G_r S for each r), which is why it stops at a few thousand rows.
 Here S = V^-1 / sigma^2 with V^-1 = I - Z Lambda A^-1 Lambda' Z' (Woodbury), so that everything is
-in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1:
+in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1 = solver.solve(I):
 
     Z'V^-1 Z = M1 = C0 - C0 (Lambda A^-1 Lambda') C0     Z'V^-1 X = B1 = Z'X - C0 Lambda K
     Z'V^-2 X = B1 - C0 Lambda A^-1 K                     X'V^-2 X = RX'RX - K'K
@@ -17,9 +17,9 @@ in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1:
     diagonal blocks of Z'V^-2 Z = those of M1 - (C0 Lambda A^-1 Lambda') M1
 
 (K = A^-1 Lambda'Z'X, Lambda'B1 = K). Every trace tr(S G_r S G_s) is a sum over two terms' blocks
-of M1. Nothing is a finite difference. The cost is that of A^-1 and M1 held dense: four q x q
-arrays (q = number of random effects) and O(q^2 nnz) work, whatever n. Above
-``MAX_RANDOM_EFFECTS`` columns this raises (memory 4 q^2 doubles: 1.2 GB at 6,000).
+of M1. Nothing is a finite difference. The cost is that of A^-1 and M1 held dense: at most three
+q x q arrays at once (q = number of random effects) and O(q^2 nnz) work, whatever n. Above
+``MAX_RANDOM_EFFECTS`` columns this raises (memory 3 q^2 doubles: 0.9 GB at 6,000).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def vcov_adjusted(fit) -> AdjustedCovariance:
     if q > MAX_RANDOM_EFFECTS:
         raise SparseLMMError(
             f"Kenward-Roger here holds A^-1 and Z'V^-1 Z dense, and this model has {q} random effects "
-            f"(the limit is {MAX_RANDOM_EFFECTS}, about {4 * MAX_RANDOM_EFFECTS**2 * 8 / 1e9:.1f} GB): use "
+            f"(the limit is {MAX_RANDOM_EFFECTS}, about {3 * MAX_RANDOM_EFFECTS**2 * 8 / 1e9:.1f} GB): use "
             "ddf='Satterthwaite', which needs no such matrix"
         )
     pieces = _woodbury_pieces(fit)
@@ -125,26 +125,28 @@ def vcov_adjusted(fit) -> AdjustedCovariance:
 
 
 def _woodbury_pieces(fit) -> dict:
-    """The q x q and q x p arrays of the module's docstring, at the fit's theta."""
+    """The q x q and q x p arrays of the module's docstring, at the fit's theta (at most three q x q at once)."""
     model, cp = fit.model, fit.model.crossprods
     q = cp.ZtZ.shape[0]
     criterion = model.criterion(True)
     solution = criterion.solution(fit.theta)  # the model's solver now holds A(theta-hat)
-    solver = criterion.solver
-    with solver.threads():
-        A_inv = solver.solve(np.eye(q))
+    with criterion.solver.threads():
+        A_inv = criterion.solver.solve(np.eye(q))
     A_inv = (A_inv + A_inv.T) / 2.0
     Lam = model.covariance.lambda_matrix(fit.theta)
-    C0 = cp.ZtZ.tocsr()
-    K = fit.K
-    LAL = (Lam @ (Lam @ A_inv).T).T  # Lambda A^-1 Lambda' (q, q)
+    C0, K = cp.ZtZ.tocsr(), fit.K
+    A_inv_K, frob = A_inv @ K, float(np.sum(A_inv**2))
+    LAL = np.asarray((Lam @ (Lam @ A_inv).T).T)  # Lambda A^-1 Lambda' (q, q)
+    del A_inv
     G = np.asarray(C0 @ LAL)  # C0 Lambda A^-1 Lambda'
-    M1 = C0.toarray() - np.asarray((C0 @ G.T).T)  # C0 - G C0
+    del LAL
+    M1 = -np.asarray(C0 @ G.T).T  # -G C0 (C0 symmetric) ...
+    coo = C0.tocoo()
+    np.add.at(M1, (coo.row, coo.col), coo.data)  # ... + C0
     B1 = cp.ZtX - C0 @ (Lam @ K)
-    A_inv_K = A_inv @ K
     RtR = solution.RX.T @ solution.RX
-    return dict(A_inv=A_inv, G=G, M1=M1, B1=B1, NB1=B1 - C0 @ (Lam @ A_inv_K),
-                XV2X=RtR - K.T @ K, XV3X=RtR - K.T @ K - K.T @ A_inv_K, frob=float(np.sum(A_inv**2)))
+    return dict(G=G, M1=M1, B1=B1, NB1=B1 - C0 @ (Lam @ A_inv_K), XV2X=RtR - K.T @ K,
+                XV3X=RtR - K.T @ K - K.T @ A_inv_K, frob=frob)
 
 
 def _kr_matrices(pieces: dict, entries: _Entries, phi: np.ndarray, n: int, q: int, sigma: float):
@@ -154,14 +156,14 @@ def _kr_matrices(pieces: dict, entries: _Entries, phi: np.ndarray, n: int, q: in
     g = len(entries.entries) + 1
     rows = [entries.rows(index) for index, _, _ in entries.entries]
     DB = [entries.apply(r, B1) for r in range(g - 1)]  # D_r B1 on the term's rows (q_t, p)
-    DM = [entries.apply(r, M1) for r in range(g - 1)]  # D_r M1 on the term's rows (q_t, q)
     P = [-s4 * B1[rows[r]].T @ DB[r] for r in range(g - 1)] + [-s4 * pieces["XV2X"]]
     Q = [[None] * g for _ in range(g)]
     trace = np.empty((g, g))  # tr(S G_r S G_s)
     for r in range(g - 1):
         for s in range(g - 1):
             Q[r][s] = s6 * DB[r].T @ (M1[rows[r], rows[s]] @ DB[s])
-            trace[r, s] = s4 * float(np.sum(DM[r][:, rows[s]] * DM[s][:, rows[r]].T))
+            DM_rs, DM_sr = entries.apply(r, M1[:, rows[s]]), entries.apply(s, M1[:, rows[r]])  # (D M1) blocks
+            trace[r, s] = s4 * float(np.sum(DM_rs * DM_sr.T))
         Q[r][g - 1] = s6 * DB[r].T @ NB1[rows[r]]
         Q[g - 1][r] = Q[r][g - 1].T
         trace[r, g - 1] = trace[g - 1, r] = s4 * entries.block_trace(r, _V2_blocks(M1, G, entries, r))

@@ -15,6 +15,8 @@ term x of the left side is removed in turn (``(1 + x | g)`` becomes ``(1 | g)``)
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -52,10 +54,8 @@ def compare(*fits, refit: bool = True, names=None) -> pd.DataFrame:
         )
     compared = [ml_fit(f) if refit and f.REML else f for f in fits]
     order = sorted(range(len(fits)), key=lambda i: compared[i].df)  # stable, as R's order()
-    rows = []
-    for position, i in enumerate(order):
-        fit = compared[i]
-        rows.append([fit.df, fit.aic, fit.bic, fit.loglik, -2.0 * fit.loglik])
+    rows = [[compared[i].df, compared[i].aic, compared[i].bic, compared[i].loglik, -2.0 * compared[i].loglik]
+            for i in order]
     table = pd.DataFrame(rows, index=[names[i] for i in order], columns=LR_COLUMNS[:5], dtype=float)
     loglik, npar = table["logLik"].to_numpy(), table["npar"].to_numpy()
     table["Chisq"] = np.concatenate([[np.nan], 2.0 * np.maximum(0.0, np.diff(loglik))])
@@ -164,8 +164,7 @@ def linear_model_loglik(X: np.ndarray, y: np.ndarray, REML: bool) -> float:
 
 
 def _quiet(fit_it):
-    import warnings
-
+    """A refit without its warnings (lmerTest's ranova reports the table, not the refits' messages)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit_it()

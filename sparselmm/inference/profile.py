@@ -126,9 +126,9 @@ class ProfiledDeviance:
             return _bobyqa(lambda theta: self.deviance_beta(j, value, theta), x0, self.covariance.lower,
                            np.full(len(x0), np.inf))
         free = [i for i in range(t1) if i != index]
-        lower = np.where(self.is_sd, 0.0, -1.0)[free]
-        lower[-1] = 1e-8 * self.sv_hat[-1] if free and free[-1] == t1 - 1 else lower[-1]
-        upper = np.where(self.is_sd, np.inf, 1.0)[free]
+        lower = np.where(self.is_sd, 0.0, -1.0)
+        lower[-1] = 1e-8 * self.sv_hat[-1]  # sigma stays positive
+        lower, upper = lower[free], np.where(self.is_sd, np.inf, 1.0)[free]
         x0 = self.sv_hat[free] if start is None else start
 
         def deviance(x):
