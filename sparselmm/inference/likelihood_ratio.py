@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import SparseLMMError
-from ..formula import deparse, expand_double_bars
+from ..formula import BinOp, Paren, deparse, expand_double_bars
 from ..formula.bars import split_bars
 from ..formula.terms import term_list, variable_order
 
@@ -89,7 +89,7 @@ def sequential_anova(fit) -> pd.DataFrame:
 def reduced_formulas(fit, reduce_terms: bool = True) -> dict:
     """{row name: formula text} of lmerTest's reduced models (``get_newforms`` / ``rm_complete_terms``)."""
     tree = expand_double_bars(fit.design.formula.tree)
-    fixed, bars = split_bars(tree.right)
+    fixed, bars = split_bars(_ungrouped(tree.right))
     response, fixed_text = deparse(tree.left), deparse(fixed) if fixed is not None else "1"
     texts = [deparse(bar) for bar in bars]
     out = {}
@@ -106,8 +106,18 @@ def reduced_formulas(fit, reduce_terms: bool = True) -> dict:
     return out
 
 
+def _ungrouped(node):
+    """The right-hand side without the parentheses that expand_double_bars puts around ``(1 | g) + (0 + x | g)``."""
+    if isinstance(node, Paren) and isinstance(node.inner, BinOp) and node.inner.op == "+":
+        return _ungrouped(node.inner)
+    if isinstance(node, BinOp) and node.op in ("+", "-"):
+        return BinOp(node.op, _ungrouped(node.left), _ungrouped(node.right))
+    return node
+
+
 def _formula(response: str, fixed: str, bars: list) -> str:
-    return f"{response} ~ {' + '.join([fixed] + bars)}"
+    """The formula's text; a term already present is not repeated (R's update.formula keeps terms as a set)."""
+    return f"{response} ~ {' + '.join([fixed] + list(dict.fromkeys(bars)))}"
 
 
 def _terms(lhs, text: str):
