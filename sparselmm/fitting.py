@@ -1,6 +1,7 @@
 """A fit from start to record: optimize theta, finish what the optimizer left, check as lme4 checks.
 
-    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient);
+    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient, which on a
+       large design starts from a fit to a sample of its groups: :mod:`sparselmm.warmstart`);
     2. lme4's restart_edge (a bound that a small step off descends from: optimize again from there)
        and check.boundary (near-zero entries onto their bound where that is no worse);
     3. lme4's convergence checks (skipped for singular fits, as lme4 does);
@@ -19,8 +20,10 @@ import numpy as np
 
 from . import convergence
 from .errors import ConvergenceWarning, SparseLMMError
+from .optimizers import LbfgsOptimizer
 from .optsummary import OptSummary
 from .progress import Progress
+from .warmstart import sample_start
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
@@ -37,11 +40,11 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
     log = []
     progress = Progress() if verbose else None
     problem = model.problem(criterion, log, progress)
-    if start is not None:
-        problem.x0 = _checked_start(model, start)
+    by_default = optimizer is None
     optimizer = optimizer or model.default_optimizer()
+    problem.x0, started_from = _starting_theta(model, REML, problem.x0, start, optimizer, by_default)
     summary = OptSummary(REML, criterion.solver.name, optimizer.name, np.array(problem.x0, dtype=float),
-                         model.covariance.names, evaluation_log=log)
+                         model.covariance.names, started_from=started_from, evaluation_log=log)
     result = optimizer.minimize(problem)
     summary.evaluations = result.nfev
     if _descends_from_edge(problem, result.x):
@@ -73,6 +76,17 @@ def result_at(model, theta: np.ndarray, REML: bool):
     summary = OptSummary(REML, criterion.solver.name, "none", theta.copy(), model.covariance.names, final=theta.copy(),
                          fmin=criterion.value(solution), returnvalue="theta given", optimizer_converged=True)
     return LmerResult(model, model.release_solver(), solution, u, K, summary)
+
+
+def _starting_theta(model, REML: bool, lme4s: np.ndarray, start, optimizer, by_default: bool):
+    """(theta, where it came from): the caller's start, a sample's fit for the default gradient optimizer, or lme4's."""
+    if start is not None:
+        return _checked_start(model, start), "the start given"
+    if by_default and isinstance(optimizer, LbfgsOptimizer):
+        warm = sample_start(model, REML)
+        if warm is not None:
+            return warm
+    return lme4s, "lme4's start"
 
 
 def _check_and_finish(model, problem, optimizer, summary: OptSummary, theta: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ class OptSummary:
     optimizer: str
     initial: np.ndarray  # (t,) the starting theta
     theta_names: list
+    started_from: str = "lme4's start"  # or the start given, or a fit to a sample of the groups
     final: np.ndarray | None = None  # (t,) the theta of the fit
     fmin: float = np.nan  # the criterion at final: REML criterion or ML deviance
     evaluations: int = 0  # criterion evaluations by the optimizer (and its restarts); the log holds all
@@ -61,7 +62,7 @@ class OptSummary:
         kind = "REML" if self.REML else "ML"
         lines = [
             f"Fit by {kind} with solver {self.solver!r} and optimizer {self.optimizer!r} in {self.seconds:.3g} s",
-            f"  initial theta: {np.array2string(np.asarray(self.initial), precision=6)}",
+            f"  initial theta: {np.array2string(np.asarray(self.initial), precision=6)} ({self.started_from})",
             f"  final theta:   {np.array2string(np.asarray(self.final), precision=6)}",
             f"  criterion {self.fmin:.10g} after {self.evaluations} evaluations; optimizer: {self.returnvalue}",
         ]

@@ -58,7 +58,9 @@ def assert_same_numbers(got, fit):
     assert list(got.ranef) == list(fit.ranef)
     for group in fit.ranef:
         pd.testing.assert_frame_equal(got.ranef[group], fit.ranef[group], check_exact=True)
-    pd.testing.assert_frame_equal(got.ranef_table(), fit.ranef_table(), check_exact=True)
+    # conditional sds come from a factor rebuilt after unpickling, which may run LAPACK on another number
+    # of threads: the same numbers to rounding
+    pd.testing.assert_frame_equal(got.ranef_table(), fit.ranef_table(), check_exact=False, rtol=1e-12)
     for name in ("objective", "loglik", "aic", "bic", "nobs", "ngroups", "df", "singular", "REML"):
         assert getattr(got, name) == getattr(fit, name), name
     assert got.hat_trace() == fit.hat_trace()
