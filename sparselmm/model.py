@@ -161,8 +161,9 @@ class LinearMixedModel:
         spread = moments.total**2 / n
         between, offset = [], 0
         for term in terms:
-            sums = moments.Zty[offset:offset + term.m]
-            between.append((np.sum(sums**2 / counts[offset:offset + term.m]) - spread) / (n - 1))
+            sums, rows = moments.Zty[offset:offset + term.m], counts[offset:offset + term.m]
+            seen = rows > 0  # every level has rows, except in a sample of the levels (warmstart)
+            between.append((np.sum(sums[seen]**2 / rows[seen]) - spread) / (n - 1))
             offset += term.q
         within = (moments.squares - spread) / (n - 1) - sum(between)
         return np.sqrt(np.array(between) / within) if within > 0 else theta0
