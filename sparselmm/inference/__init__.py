@@ -6,6 +6,7 @@ entry point to one module:
     varpar            lmerTest's deviance in (theta, sigma): Hessian, vcov_varpar, vcov(beta)'s Jacobian
     satterthwaite     Satterthwaite's df for t and F tests (lmerTest's contest1D / contestMD)
     kenward_roger     pbkrtest's vcovAdj and Kenward-Roger df, through A^-1 (no n x n matrix)
+    kr_blocked        its traces for scalar-term models, the first term eliminated level by level
     contrasts         type I/II/III and marginal hypothesis matrices, as lmerTest builds them
     tables            coef_table, anova, drop1
     likelihood_ratio  lme4's anova(fit0, fit1, ...) and lmerTest's ranova

@@ -30,7 +30,7 @@ from ..frame import Categorical
 from .contrasts import model_variables
 from .kenward_roger import kr_adjust
 from .satterthwaite import contrast_df
-from .tables import SATTERTHWAITE, ddf_method
+from .tables import SATTERTHWAITE, checked_level, ddf_method
 
 ADJUSTMENTS = ("tukey", "bonferroni", "holm", "none")
 
@@ -118,8 +118,7 @@ def _inference(fit, L: np.ndarray, ddf) -> tuple[np.ndarray, np.ndarray]:
 
 def emmeans(fit, specs, ddf=SATTERTHWAITE, level: float = 0.95) -> pd.DataFrame:
     """emmeans' ``summary(emmeans(fit, specs, lmer.df))``: factor columns, emmean, SE, df, lower.CL, upper.CL."""
-    if not 0 < level < 1:
-        raise SparseLMMError(f"level={level!r} must be a confidence level between 0 and 1, such as 0.95")
+    level = checked_level(level)
     ddf_method(ddf)
     left, by = parse_specs(fit, specs)
     table, L = linear_functions(fit, left, by)

@@ -13,14 +13,15 @@ from scipy import stats
 
 from ..errors import SparseLMMError
 from .profile import interval_columns, profile_intervals, sv_names
+from .tables import checked_level
 
 METHODS = ("profile", "wald", "boot")
 
 
 def confint(fit, parm=None, level: float = 0.95, method: str = "profile", nsim: int = 500, seed=None,
             n_jobs=None) -> pd.DataFrame:
-    if not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise SparseLMMError(f"level={level!r} must be a confidence level between 0 and 1, such as 0.95")
+    """lme4's ``confint(fit, parm, level, method)``; ``nsim``, ``seed`` and ``n_jobs`` go to the bootstrap."""
+    level = checked_level(level)
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise SparseLMMError(f"method={method!r} is not an interval method; use 'profile', 'Wald' or 'boot'")
     method = method.lower()

@@ -9,7 +9,8 @@ ones at (a, b) and (b, a)), G_last = I_n. With S = Sigma^-1 and Phi = vcov(beta)
 
 from n x n matrices (Sigma^-1 dense, G_r S for each r), which is why it stops at a few thousand rows.
 Here S = V^-1 / sigma^2 with V^-1 = I - Z Lambda A^-1 Lambda' Z' (Woodbury), so that everything is
-in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1 = solver.solve(I):
+in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1 = solver.solve(I) (the
+dense route, for models with a vector-valued term):
 
     Z'V^-1 Z = M1 = C0 - C0 (Lambda A^-1 Lambda') C0     Z'V^-1 X = B1 = Z'X - C0 Lambda K
     Z'V^-2 X = B1 - C0 Lambda A^-1 K                     X'V^-2 X = RX'RX - K'K
@@ -18,8 +19,11 @@ in the cross-products (C0 = Z'Z sparse (q, q), Z'X (q, p), X'X) and A^-1 = solve
 
 (K = A^-1 Lambda'Z'X, Lambda'B1 = K). Every trace tr(S G_r S G_s) is a sum over two terms' blocks
 of M1. Nothing is a finite difference. The cost is that of A^-1 and M1 held dense: at most three
-q x q arrays at once (q = number of random effects) and O(q^2 nnz) work, whatever n. Above
-``MAX_RANDOM_EFFECTS`` columns this raises (memory 3 q^2 doubles: 0.9 GB at 6,000).
+q x q arrays at once (q = number of random effects) and O(q^2 nnz) work, whatever n, up to
+``MAX_RANDOM_EFFECTS`` columns (memory 3 q^2 doubles: 0.9 GB at 6,000), beyond which it raises.
+Models whose terms are all scalar take :mod:`.kr_blocked`'s route instead, which holds only the
+later terms' columns dense (q2 up to MAX_RANDOM_EFFECTS) and the first term's as vectors: a
+million rows with 51,000 random effects take seconds.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from scipy import stats
 from ..covariance import lower_triangle
 from ..errors import SparseLMMError
 
-MAX_RANDOM_EFFECTS = 6_000
+MAX_RANDOM_EFFECTS = 6_000  # columns held dense: all q (3 q^2 doubles), or the scalar-term route's later ones
+SCALAR_ROUTE = True  # scalar-term models take kr_blocked's route (faster, and past the dense limit)
 CONDITION_TOL = 1e-10  # pbkrtest: a generalized inverse of IE2 below this min |eigenvalue|
 
 
@@ -101,18 +106,11 @@ def vcov_adjusted(fit) -> AdjustedCovariance:
     """pbkrtest's ``vcovAdj(fit)`` (see the module's docstring); the fit must be REML."""
     if not fit.REML:
         raise SparseLMMError("Kenward-Roger's method is only available for REML fits: refit with REML=True")
-    cp, covariance = fit.model.crossprods, fit.model.covariance
-    q, n, sigma = cp.ZtZ.shape[0], fit.nobs, float(fit.sigma)
-    if q > MAX_RANDOM_EFFECTS:
-        raise SparseLMMError(
-            f"Kenward-Roger here holds A^-1 and Z'V^-1 Z dense, and this model has {q} random effects "
-            f"(the limit is {MAX_RANDOM_EFFECTS}, about {3 * MAX_RANDOM_EFFECTS**2 * 8 / 1e9:.1f} GB): use "
-            "ddf='Satterthwaite', which needs no such matrix"
-        )
-    pieces = _woodbury_pieces(fit)
+    covariance = fit.model.covariance
     entries = _Entries(covariance)
+    products = _products(fit)
     phi = fit.vcov.to_numpy()
-    P, Q, IE2 = _kr_matrices(pieces, entries, phi, n, q, sigma)
+    P, Q, IE2 = _kr_matrices(products, entries, phi, float(fit.sigma))
     eigen = np.linalg.eigvalsh(IE2)
     condi = float(np.min(np.abs(eigen)))
     W = 2.0 * (np.linalg.inv(IE2) if condi > CONDITION_TOL else np.linalg.pinv(IE2))
@@ -124,65 +122,123 @@ def vcov_adjusted(fit) -> AdjustedCovariance:
                               _ggamma_names(fit, entries))
 
 
-def _woodbury_pieces(fit) -> dict:
-    """The q x q and q x p arrays of the module's docstring, at the fit's theta (at most three q x q at once)."""
-    model, cp = fit.model, fit.model.crossprods
-    q = cp.ZtZ.shape[0]
-    criterion = model.criterion(True)
-    solution = criterion.solution(fit.theta)  # the model's solver now holds A(theta-hat)
-    with criterion.solver.threads():
-        A_inv = criterion.solver.solve(np.eye(q))
-    A_inv = (A_inv + A_inv.T) / 2.0
-    Lam = model.covariance.lambda_matrix(fit.theta)
-    C0, K = cp.ZtZ.tocsr(), fit.K
-    A_inv_K, frob = A_inv @ K, float(np.sum(A_inv**2))
-    LAL = np.asarray((Lam @ (Lam @ A_inv).T).T)  # Lambda A^-1 Lambda' (q, q)
-    del A_inv
-    G = np.asarray(C0 @ LAL)  # C0 Lambda A^-1 Lambda'
-    del LAL
-    M1 = -np.asarray(C0 @ G.T).T  # -G C0 (C0 symmetric) ...
-    coo = C0.tocoo()
-    np.add.at(M1, (coo.row, coo.col), coo.data)  # ... + C0
-    B1 = cp.ZtX - C0 @ (Lam @ K)
-    RtR = solution.RX.T @ solution.RX
-    return dict(G=G, M1=M1, B1=B1, NB1=B1 - C0 @ (Lam @ A_inv_K), XV2X=RtR - K.T @ K,
-                XV3X=RtR - K.T @ K - K.T @ A_inv_K, frob=frob)
+def _products(fit):
+    """Scalar-term models whose later terms have at most MAX_RANDOM_EFFECTS columns: the first term's elimination
+    (:mod:`.kr_blocked`); other models up to MAX_RANDOM_EFFECTS random effects: the dense products."""
+    from .kr_blocked import BlockedProducts
+
+    q = fit.model.crossprods.ZtZ.shape[0]
+    terms = fit.model.covariance.terms
+    scalar = all(t.k == 1 for t in terms)
+    if SCALAR_ROUTE and scalar and q - terms[0].q <= MAX_RANDOM_EFFECTS:
+        return BlockedProducts(fit)
+    if q <= MAX_RANDOM_EFFECTS:
+        return DenseProducts(fit)
+    if scalar:
+        reason = (f"its {q - terms[0].q} random effects after the first term are held dense, up to "
+                  f"{MAX_RANDOM_EFFECTS}")
+    else:
+        reason = (f"Z'V^-1 Z is held dense (q x q) up to {MAX_RANDOM_EFFECTS} random effects, and this model has {q} "
+                  "(a model whose terms are all scalar, (1 | g) or (0 + x | g), can have more)")
+    raise SparseLMMError(f"Kenward-Roger cannot be computed here for this model: {reason}; use "
+                         "ddf='Satterthwaite', which needs no such matrix")
 
 
-def _kr_matrices(pieces: dict, entries: _Entries, phi: np.ndarray, n: int, q: int, sigma: float):
+class _Common:
+    """What both ways share: B1 = Z'V^-1 X, Z'V^-2 X, X'V^-2 X, X'V^-3 X, and M1 Y by solves (module docstring)."""
+
+    def __init__(self, fit):
+        model, cp = fit.model, fit.model.crossprods
+        self.n, self.q = fit.nobs, cp.ZtZ.shape[0]
+        self.criterion = model.criterion(True)
+        solution = self.criterion.solution(fit.theta)  # the model's solver now holds A(theta-hat)
+        self.Lam = model.covariance.lambda_matrix(fit.theta)
+        self.C0 = cp.ZtZ.tocsr()
+        K = fit.K
+        A_inv_K = self.solve(K)
+        self.B1 = cp.ZtX - self.C0 @ (self.Lam @ K)
+        self.NB1 = self.B1 - self.C0 @ (self.Lam @ A_inv_K)
+        RtR = solution.RX.T @ solution.RX
+        self.XV2X, self.XV3X = RtR - K.T @ K, RtR - K.T @ K - K.T @ A_inv_K
+
+    def solve(self, B: np.ndarray) -> np.ndarray:
+        """A^-1 B on the model's solver (which holds A at the fit's theta)."""
+        with self.criterion.solver.threads():
+            return self.criterion.solver.solve(B)
+
+    def m1_times(self, Y: np.ndarray) -> np.ndarray:
+        """Z'V^-1 Z Y = C0 Y - C0 Lambda A^-1 Lambda' C0 Y, Y (q, c)."""
+        CY = self.C0 @ Y
+        return CY - self.C0 @ (self.Lam @ self.solve(self.Lam.T @ CY))
+
+
+class DenseProducts(_Common):
+    """M1 = Z'V^-1 Z and G = C0 Lambda A^-1 Lambda' held dense (q, q), at most three such arrays at once."""
+
+    def __init__(self, fit):
+        super().__init__(fit)
+        A_inv = self.solve(np.eye(self.q))
+        A_inv = (A_inv + A_inv.T) / 2.0
+        self.frob = float(np.sum(A_inv**2))
+        LAL = np.asarray((self.Lam @ (self.Lam @ A_inv).T).T)  # Lambda A^-1 Lambda' (q, q)
+        del A_inv
+        self.G = np.asarray(self.C0 @ LAL)
+        del LAL
+        self.M1 = -np.asarray(self.C0 @ self.G.T).T  # -G C0 (C0 symmetric) ...
+        coo = self.C0.tocoo()
+        np.add.at(self.M1, (coo.row, coo.col), coo.data)  # ... + C0
+
+    def m1_times(self, Y: np.ndarray) -> np.ndarray:
+        return self.M1 @ Y
+
+    def traces(self, entries: _Entries) -> np.ndarray:
+        """tr(V^-1 G_r V^-1 G_s) for every pair, G_last = I (g, g)."""
+        g = len(entries.entries) + 1
+        rows = [entries.rows(index) for index, _, _ in entries.entries]
+        trace = np.empty((g, g))
+        for r in range(g - 1):
+            for s in range(g - 1):
+                DM_rs, DM_sr = entries.apply(r, self.M1[:, rows[s]]), entries.apply(s, self.M1[:, rows[r]])
+                trace[r, s] = float(np.sum(DM_rs * DM_sr.T))
+            trace[r, g - 1] = trace[g - 1, r] = entries.block_trace(r, self._V2_blocks(entries, r))
+        trace[g - 1, g - 1] = self.n - self.q + self.frob
+        return trace
+
+    def _V2_blocks(self, entries: _Entries, r: int) -> np.ndarray:
+        """Diagonal blocks (m, k, k) of Z'V^-2 Z = M1 - G M1 over the levels of entry r's term (M1 symmetric)."""
+        index = entries.entries[r][0]
+        term, own = entries.terms[index], entries.rows(index)
+        M_rows = self.M1[own].reshape(term.m, term.k, -1)
+        G_rows = self.G[own].reshape(term.m, term.k, -1)
+        level = np.arange(term.m)
+        own_blocks = self.M1[own, own].reshape(term.m, term.k, term.m, term.k)[level, :, level, :]
+        return own_blocks - np.einsum("jaq,jbq->jab", G_rows, M_rows)
+
+
+def _kr_matrices(products, entries: _Entries, phi: np.ndarray, sigma: float):
     """P (list of (p, p)), Q (nested list, Q[r][s] (p, p)) and IE2 (g, g), g = variance parameters + 1."""
-    M1, B1, NB1, G = pieces["M1"], pieces["B1"], pieces["NB1"], pieces["G"]
+    B1, q = products.B1, products.q
     s4, s6 = sigma**-4, sigma**-6
     g = len(entries.entries) + 1
     rows = [entries.rows(index) for index, _, _ in entries.entries]
     DB = [entries.apply(r, B1) for r in range(g - 1)]  # D_r B1 on the term's rows (q_t, p)
-    P = [-s4 * B1[rows[r]].T @ DB[r] for r in range(g - 1)] + [-s4 * pieces["XV2X"]]
+    P = [-s4 * B1[rows[r]].T @ DB[r] for r in range(g - 1)] + [-s4 * products.XV2X]
+    MDB = []  # M1 D_s B1 (q, p)
+    for s in range(g - 1):
+        full = np.zeros((q, B1.shape[1]))
+        full[rows[s]] = DB[s]
+        MDB.append(products.m1_times(full))
     Q = [[None] * g for _ in range(g)]
-    trace = np.empty((g, g))  # tr(S G_r S G_s)
     for r in range(g - 1):
         for s in range(g - 1):
-            Q[r][s] = s6 * DB[r].T @ (M1[rows[r], rows[s]] @ DB[s])
-            DM_rs, DM_sr = entries.apply(r, M1[:, rows[s]]), entries.apply(s, M1[:, rows[r]])  # (D M1) blocks
-            trace[r, s] = s4 * float(np.sum(DM_rs * DM_sr.T))
-        Q[r][g - 1] = s6 * DB[r].T @ NB1[rows[r]]
+            Q[r][s] = s6 * DB[r].T @ MDB[s][rows[r]]
+        Q[r][g - 1] = s6 * DB[r].T @ products.NB1[rows[r]]
         Q[g - 1][r] = Q[r][g - 1].T
-        trace[r, g - 1] = trace[g - 1, r] = s4 * entries.block_trace(r, _V2_blocks(M1, G, entries, r))
-    Q[g - 1][g - 1] = s6 * pieces["XV3X"]
-    trace[g - 1, g - 1] = s4 * (n - q + pieces["frob"])
+    Q[g - 1][g - 1] = s6 * products.XV3X
+    trace = s4 * products.traces(entries)  # tr(S G_r S G_s)
     IE2 = np.array([[trace[r, s] - 2.0 * np.sum(phi * Q[r][s]) + np.sum((phi @ P[r]) * (P[s] @ phi))
                      for s in range(g)] for r in range(g)])
     return P, Q, (IE2 + IE2.T) / 2.0
-
-
-def _V2_blocks(M1: np.ndarray, G: np.ndarray, entries: _Entries, r: int) -> np.ndarray:
-    """Diagonal blocks (m, k, k) of Z'V^-2 Z = M1 - G M1 over the levels of entry r's term (M1 symmetric)."""
-    index = entries.entries[r][0]
-    term, own = entries.terms[index], entries.rows(index)
-    M_rows = M1[own].reshape(term.m, term.k, -1)
-    G_rows = G[own].reshape(term.m, term.k, -1)
-    level = np.arange(term.m)
-    own_blocks = M1[own, own].reshape(term.m, term.k, term.m, term.k)[level, :, level, :]
-    return own_blocks - np.einsum("jaq,jbq->jab", G_rows, M_rows)
 
 
 def _ggamma(fit, entries: _Entries) -> np.ndarray:

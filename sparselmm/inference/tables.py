@@ -33,6 +33,13 @@ def ddf_method(ddf, allow_none: bool = False):
     raise SparseLMMError(f"ddf={ddf!r} is not a denominator degrees-of-freedom method; use {choices}")
 
 
+def checked_level(level) -> float:
+    """A confidence level strictly between 0 and 1, or an error saying so."""
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise SparseLMMError(f"level={level!r} must be a confidence level between 0 and 1, such as 0.95")
+    return float(level)
+
+
 def two_sided_p(t, df):
     return 2.0 * stats.t.sf(np.abs(t), df)
 
