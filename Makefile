@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml tools/install-system-deps.sh
 	tools/install-system-deps.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,dask]'
 	touch $(STAMP)
 
 clean:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from .distributed import is_dask_dataframe
 from .errors import SingularFitWarning
 from .model import LinearMixedModel
 
@@ -22,7 +23,10 @@ def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, sta
     its model frame): the inference layer's reduced models, type III tests and marginal means
     re-evaluate the formula on it.
     """
-    model = LinearMixedModel.from_formula(formula, data, weights=weights, offset=offset)
+    if is_dask_dataframe(data):  # the same fit, each partition's sums computed where it lives
+        model = LinearMixedModel.from_dask(formula, data, weights=weights, offset=offset)
+    else:
+        model = LinearMixedModel.from_formula(formula, data, weights=weights, offset=offset)
     fit = model.fit(REML=REML, optimizer=optimizer, solver=solver, start=start, verbose=verbose)
     fit.data = data
     if fit.singular:

@@ -170,7 +170,12 @@ def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: d
         nobs, dropped = nobs + coded.nobs, dropped + coded.n_dropped
     if spec is None:
         raise DataError("the chunks held no rows")
-    crossprods = accumulator.result()
+    return design_of_sums(spec, accumulator.result(), nobs, dropped)
+
+
+def design_of_sums(spec: DesignSpec, crossprods, nobs: int, dropped: int):
+    """lme4's checks on summed cross-products (the rank of X'X, the levels, the scales): the design and the
+    cross-products of its kept columns. Chunked and distributed fits end here."""
     keep = checks.independent_columns_of_gram(crossprods.XtX)
     aliased = checks.dropped_columns(spec.columns, keep)
     spec = spec.with_kept(keep)

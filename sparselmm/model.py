@@ -59,6 +59,15 @@ class LinearMixedModel:
         design, crossprods = from_chunks(formula, source, levels, read_options, weights, offset)
         return cls(design, crossprods)
 
+    @classmethod
+    def from_dask(cls, formula: str, ddf, weights: str | None = None, offset: str | None = None):
+        """The model of a Dask DataFrame, its cross-products summed where the partitions live (see
+        :mod:`sparselmm.distributed`); ``weights`` and ``offset`` name columns."""
+        from .distributed import from_dask
+
+        design, crossprods = from_dask(formula, ddf, weights, offset)
+        return cls(design, crossprods)
+
     # ------------------------------------------------------------ solver and criterion
     def default_solver(self) -> Solver:
         """The blocked factor wherever the later terms fit in memory, CHOLMOD otherwise."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .distributed import DistributedRows, is_dask_dataframe
 from .errors import DataError, FormulaError
 from .formula import parse_formula
 
@@ -30,6 +31,8 @@ def included_groups(fit, re_form) -> set:
 
 def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
     """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
+    if is_dask_dataframe(newdata) or (newdata is None and hasattr(fit.design, "dask_rows")):
+        return DistributedRows(fit).predict(newdata, re_form, allow_new_levels)  # a Dask Series, lazily
     groups = included_groups(fit, re_form)
     if newdata is None:
         fit.design.require_rows("predictions without newdata")

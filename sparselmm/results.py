@@ -101,12 +101,22 @@ class LmerResult(Tables, Inference):
     # ----------------------------------------------------------- fit
     @cached_property
     def fitted(self) -> np.ndarray:
+        if self._dask_rows is not None:
+            return self._dask_rows.fitted()
         self.design.require_rows("fitted values and residuals")
         return _predict.predict(self)
 
     @property
     def residuals(self) -> np.ndarray:
+        if self._dask_rows is not None:
+            return self._dask_rows.residuals()
         return self.design.y - self.fitted
+
+    @cached_property
+    def _dask_rows(self):
+        """A fit from a Dask DataFrame: its row-level results, Dask Series computed where the partitions live
+        (sparselmm/distributed.py). None for a fit whose rows are in memory (or were fitted from chunks)."""
+        return self.design.dask_rows(self) if hasattr(self.design, "dask_rows") else None
 
     @property
     def rows(self) -> np.ndarray:
@@ -201,6 +211,8 @@ class LmerResult(Tables, Inference):
 
     def hatvalues(self) -> np.ndarray:
         """Leverage of every row used (the diagonal of H), shape (nobs,)."""
+        if self._dask_rows is not None:
+            return self._dask_rows.hatvalues()
         return postfit.hatvalues(self, self._inverse)
 
     def effective_df(self) -> pd.Series:

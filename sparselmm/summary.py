@@ -66,10 +66,12 @@ def _criterion(fit) -> list[str]:
 
 
 def _residuals(fit) -> list[str]:
-    if not fit.design.has_rows:
+    if hasattr(fit.design, "dask_rows"):  # a Dask fit: exact quantiles, computed where the partitions live
+        quantiles = zapsmall(fit.design.dask_rows(fit).scaled_residual_quantiles(), DIGITS + 1)
+    elif not fit.design.has_rows:
         return ["Scaled residuals: not kept (the model was fitted from chunks of rows)"]
-    scaled = fit.residuals / fit.sigma
-    quantiles = zapsmall(np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1]), DIGITS + 1)
+    else:
+        quantiles = zapsmall(np.quantile(fit.residuals / fit.sigma, [0, 0.25, 0.5, 0.75, 1]), DIGITS + 1)
     table = named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_numbers(quantiles, DIGITS))
     return ["Scaled residuals: "] + table.split("\n")
 

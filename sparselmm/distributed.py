@@ -1,0 +1,636 @@
+"""Fitting on a Dask DataFrame: the in-memory fit's numbers, each partition's share computed where it lives.
+
+The profiled criterion needs the data only through their cross-products, and
+those are sums over rows (:mod:`sparselmm.crossprod`). A Dask fit is the chunked
+fit (:mod:`sparselmm.chunks`) with the partitions as the chunks and the loop
+replaced by tasks; the client receives sums, never a row:
+
+1. The spec. Where every factor of the formula is a column of known categories
+   (``ddf.categorize()``, or a categorical dtype declared by the reader) its levels
+   are those categories and no pass is made; otherwise one distributed pass learns
+   every factor's levels, the observed combinations of grouping interactions
+   (``a:b``, ``a/b``) and scale()'s sums, each partition returning sets and sums.
+   As in lme4, levels no row uses are dropped: categories found unused by the
+   accumulation are removed and the sums taken again (rare: ``categorize()``
+   declares only categories that occur).
+2. The shift of y, one for all partitions so that their sums add up: the OLS fit
+   of the first partition with rows (any shift is exact; one close to the data
+   keeps digits). One task on a worker computes it, the spec's column names and
+   that partition's sums.
+3. One task per other partition codes it with the spec and sums its
+   cross-products in an :class:`~sparselmm.crossprod.Accumulator` with that shift.
+4. A tree of tasks merges the partial sums, ``SPLIT`` at a time, so that the
+   client receives a single Accumulator; lme4's checks then run on the sums
+   (:func:`sparselmm.chunks.design_of_sums`) and the fit is the usual one.
+
+The tree is made of ``dask.delayed`` calls on ``ddf.to_delayed()``: with the
+distributed scheduler each leaf runs on the worker that computes (or holds) its
+partition and a merge runs where most of its inputs are. ``DataFrame.reduction``
+would want pandas objects as partial results, and a Bag's fold would wrap every
+partition in a sequence for nothing; the spec (with every level's label) and
+the fit's pieces enter the graph once, as one key each, and travel to each
+worker once.
+
+Every partition is checked before it is used: its columns must have the type
+the DataFrame's meta declares (``ddf.dtypes``), and a column of known categories
+must hold no other value. Both mistakes are easy to make (CSV blocks read with
+different types, ``from_map`` with a wrong ``meta``) and would otherwise give
+another model, so they raise a :class:`~sparselmm.errors.DataError` naming the
+partition, the column and the fix.
+
+Row-level results of a Dask fit (``fit.fitted``, ``fit.residuals``,
+``fit.hatvalues()``, ``fit.predict(newdata=ddf)``) are Dask Series aligned with
+the partitions, computed on demand by ``map_partitions`` with the fit's pieces
+(beta, the random effects, the spec; for leverages the parts of A^-1) broadcast
+once (:class:`DistributedRows`).
+
+Dask is imported only when a Dask DataFrame is met: sparselmm imports without it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from .chunks import _scale_of, _scale_sums, _spec, design_of_sums
+from .crossprod import Accumulator
+from .design import Design
+from .errors import DataError
+from .formula import Formula, deparse, parse_formula
+from .frame import Categorical, labels, merge_levels, model_frame
+from .spec import TermSpec
+
+SPLIT = 8  # partial results merged per task of the reduction tree (its depth is log_8 of the partitions)
+NO_ROWS = "no rows left to fit"  # model_frame's words for a frame whose every row has a missing value
+
+
+def is_dask_dataframe(data) -> bool:
+    """Whether ``data`` is a Dask DataFrame (without importing Dask: if it is not loaded, ``data`` is not one)."""
+    module = sys.modules.get("dask.dataframe")
+    return module is not None and isinstance(data, module.DataFrame)
+
+
+def _dask():
+    try:
+        import dask
+        import dask.dataframe  # noqa: F401
+    except ImportError as error:  # pragma: no cover - only without the extra
+        raise ImportError("fitting a Dask DataFrame needs dask: pip install 'sparselmm[dask]'") from error
+    return dask
+
+
+# ---------------------------------------------------------------- the design and its cross-products
+@dataclass(frozen=True)
+class DaskDesign(Design):
+    """The design of a fit from a Dask DataFrame: no rows in memory, a reference to the DataFrame instead.
+
+    Row-level results are Dask Series computed from ``data`` (:class:`DistributedRows`).
+    """
+
+    data: object = None  # the Dask DataFrame the fit was made on
+
+    def require_rows(self, what: str) -> None:
+        raise DataError(
+            f"{what} need the rows in memory, and this model was fitted from a Dask DataFrame, whose rows stay "
+            "in its partitions: fit.fitted, fit.residuals, fit.hatvalues() and fit.predict(newdata=ddf) are "
+            "Dask Series computed there"
+        )
+
+    def dask_rows(self, fit) -> "DistributedRows":
+        """The fit's row-level results, as Dask Series over :attr:`data`."""
+        return DistributedRows(fit)
+
+
+@dataclass
+class _Plan:
+    """What every task needs, sent to each worker once: the formula, the expected column types, and once
+    known the spec, the Accumulator's terms (levels as ranges: only their number travels) and the shift."""
+
+    formula: Formula
+    weights: str | None
+    offset: str | None
+    kinds: dict  # column -> (kind, dtype text) the meta declares
+    known: dict  # column -> its declared categories (raw values), for columns of known categories
+    spec: object = None
+    terms: tuple = ()
+    shift: tuple | None = None
+
+
+@dataclass
+class _Levels:
+    """One partition's (or a merge's) share of the levels pass."""
+
+    raw: dict = field(default_factory=dict)  # factor -> set of raw values seen
+    combos: dict = field(default_factory=dict)  # interaction grouping factor -> set of level tuples seen
+    scale: dict = field(default_factory=dict)  # scale()'s argument -> [(count, sum, sum of squares)]
+    kinds: dict = field(default_factory=dict)  # expression -> (factor or numeric, first partition judged so)
+    rows: dict = field(default_factory=dict)  # partition -> complete rows
+
+
+@dataclass
+class _Partial:
+    """One partition's (or a merge's) cross-products, rows used and dropped, and per factor of known categories
+    the rows of each category (to drop the unused, as lme4 does)."""
+
+    sums: Accumulator | None
+    nobs: int = 0
+    dropped: int = 0
+    counts: dict = field(default_factory=dict)
+
+
+def from_dask(formula, ddf, weights: str | None = None, offset: str | None = None):
+    """The design and cross-products of a Dask DataFrame (``LinearMixedModel.from_dask`` fits them).
+
+    ``weights`` and ``offset`` name columns (each partition carries its own values).
+    """
+    dask = _dask()
+    if not is_dask_dataframe(ddf):
+        raise DataError(f"from_dask needs a Dask DataFrame, not {type(ddf).__name__}")
+    for value, what in ((weights, "weights"), (offset, "offset")):
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{what} of a Dask fit must name a column (each partition carries its own values)")
+    formula = formula if isinstance(formula, Formula) else parse_formula(formula)
+    if ddf.npartitions == 0 or len(ddf.columns) == 0:
+        raise DataError("the Dask DataFrame has no partitions or no columns")
+    plan = _plan(formula, ddf, weights, offset)
+    parts = ddf.to_delayed()
+    factors = _factors(formula, ddf._meta_nonempty, weights, offset)
+    needs_pass = bool(factors["transforms"]) or any(len(t.group) > 1 for t in formula.random) or any(
+        key not in plan.known for key in factors["categorical"])
+    if needs_pass:
+        shared = _shared(dask, plan)
+        learned = _compute(dask, _tree(dask, [dask.delayed(_partition_levels)(part, i, shared)
+                                              for i, part in enumerate(parts)], _merge_levels))
+        if not learned.rows or not sum(learned.rows.values()):
+            raise DataError("the Dask DataFrame holds no rows to fit (every partition is empty or has a missing "
+                            f"value in one of the columns {', '.join(formula.columns())})")
+        variable_levels, group_levels, transforms = _levels_of(formula, learned, plan.known)
+        order = [i for i in sorted(learned.rows) if learned.rows[i]]
+    else:
+        variable_levels = {key: labels(list(plan.known[key])) for key in factors["categorical"]}
+        group_levels, transforms, order = {}, {}, range(ddf.npartitions)
+    while True:
+        design, crossprods, unused = _accumulate(dask, plan, parts, order, variable_levels, group_levels,
+                                                 transforms, counting=not needs_pass)
+        if not unused:
+            return DaskDesign(design.spec, design.nobs, design.n_dropped, design.fit_messages, data=ddf), crossprods
+        variable_levels = {key: tuple(v for v in values if v not in unused.get(key, ()))
+                           for key, values in variable_levels.items()}
+
+
+def _plan(formula: Formula, ddf, weights, offset) -> _Plan:
+    columns = list(map(str, ddf.columns))
+    used = [c for c in formula.columns() + [weights, offset] if c is not None and c in columns]
+    dtypes = {str(k): v for k, v in ddf.dtypes.items()}
+    kinds = {c: (_kind(dtypes[c]), str(dtypes[c])) for c in used}
+    from dask.dataframe.utils import has_known_categories
+
+    known = {c: tuple(ddf._meta[c].cat.categories) for c in used
+             if isinstance(dtypes[c], pd.CategoricalDtype) and has_known_categories(ddf[c])}
+    return _Plan(formula, weights, offset, kinds, known)
+
+
+def _factors(formula: Formula, sample: pd.DataFrame, weights, offset) -> dict:
+    """Which expressions are factors and which need scale()'s parameters, judged on Dask's stand-in rows of
+    the meta (the formula's columns and types checked as an in-memory fit checks them)."""
+    sample = sample.copy()
+    for column in sample.columns:  # Dask's stand-in rows repeat one number and leave text missing in one
+        values = sample[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            sample[column] = np.arange(1, len(sample) + 1).astype(values.dtype)  # scale() needs two values
+        elif values.isna().any() and values.notna().any():
+            sample[column] = values.fillna(values[values.notna()].iloc[0])
+    frame = model_frame(formula, sample, weights=weights, offset=offset)
+    categorical = [key for key, value in frame.variables.items() if isinstance(value, Categorical)]
+    return {"categorical": categorical, "transforms": dict(frame.transforms)}
+
+
+def _kind(dtype) -> str:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categories"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "booleans"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numbers"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return "text"
+    return str(dtype)
+
+
+def _checked(part: pd.DataFrame, index: int, plan: _Plan) -> pd.DataFrame:
+    """The partition, once its columns have the meta's types and its known categories hold all its values."""
+    columns = {str(c): c for c in part.columns}
+    for column, (kind, dtype) in plan.kinds.items():
+        if column not in columns:
+            raise DataError(f"partition {index} of the Dask DataFrame has no column '{column}', which its meta "
+                            "(ddf.columns) declares: give every partition the same columns")
+        actual = part[columns[column]].dtype
+        if _kind(actual) != kind:
+            suggestion = {"numbers": "float", "booleans": "bool"}.get(kind, "str")
+            raise DataError(
+                f"the partitions of the Dask DataFrame disagree on the type of column '{column}': partition "
+                f"{index} holds {_kind(actual)} ({actual}) where the DataFrame's meta (ddf.dtypes) declares "
+                f"{kind} ({dtype}). Give the column one type in every partition, e.g. "
+                f"dd.read_csv(..., dtype={{'{column}': {suggestion}}}) or ddf.astype({{'{column}': {suggestion}}})"
+            )
+    for column, categories in plan.known.items():
+        values = part[columns[column]]
+        if values.cat.categories.equals(pd.Index(categories)):
+            continue
+        codes = values.cat.codes.to_numpy()
+        seen = values.cat.categories[np.bincount(codes[codes >= 0], minlength=len(values.cat.categories)) > 0]
+        outside = seen[~seen.isin(list(categories))]
+        if len(outside):
+            shown = ", ".join(map(str, list(outside[:3])))
+            raise DataError(
+                f"partition {index} of the Dask DataFrame holds values of '{column}' outside its declared "
+                f"categories ({shown}): the DataFrame's known categories of '{column}' are incomplete. Declare "
+                f"all of them (ddf = ddf.categorize(columns=['{column}']) learns them from every partition), or "
+                f"leave them unknown (ddf['{column}'] = ddf['{column}'].cat.as_unknown()) so that the fit learns "
+                "the levels in one pass"
+            )
+    return part
+
+
+def _in_partition(error: DataError, index: int) -> DataError:
+    return DataError(f"partition {index} of the Dask DataFrame: {error}")
+
+
+# ---------------------------------------------------------------- pass 1: the levels
+def _partition_levels(part: pd.DataFrame, index: int, plan: _Plan) -> _Levels:
+    """One partition's factor values, grouping combinations and scale() sums (model_frame learns them)."""
+    out = _Levels(rows={index: 0})
+    if len(part) == 0:
+        return out
+    _checked(part, index, plan)
+    formula = plan.formula
+    try:
+        frame = model_frame(formula, part, weights=plan.weights, offset=plan.offset)
+    except DataError as error:
+        if str(error).startswith(NO_ROWS):
+            return out
+        raise _in_partition(error, index) from error
+    out.rows[index] = frame.nobs
+    for key, value in frame.variables.items():
+        factor = isinstance(value, Categorical)
+        out.kinds[key] = (factor, index)
+        if factor:
+            out.raw[key] = set(value.raw)
+    for term in formula.random:
+        if len(term.group) > 1:
+            parts = [frame.variables[deparse(g)] for g in term.group]
+            rows = np.unique(np.column_stack([p.codes for p in parts]), axis=0)
+            out.combos[term.group_name] = {tuple(p.levels[c] for p, c in zip(parts, row)) for row in rows}
+    for key in frame.transforms:
+        out.scale[key] = [_scale_sums(formula, part, key)]
+    return out
+
+
+def _merge_levels(*shares: _Levels) -> _Levels:
+    out = _Levels()
+    for share in shares:
+        for key, (factor, index) in share.kinds.items():
+            if key in out.kinds and out.kinds[key][0] != factor:
+                first = out.kinds[key]
+                kind = {True: "a factor (text or categories)", False: "numeric"}
+                raise DataError(
+                    f"the partitions of the Dask DataFrame disagree on '{key}': it is {kind[first[0]]} in "
+                    f"partition {first[1]} and {kind[factor]} in partition {index}. Give the column one type in "
+                    f"every partition (e.g. ddf.astype({{'{key}': str}}) for a factor, or float for a number)"
+                )
+            out.kinds.setdefault(key, (factor, index))
+        for target, source in ((out.raw, share.raw), (out.combos, share.combos)):
+            for key, values in source.items():
+                target.setdefault(key, set()).update(values)
+        for key, sums in share.scale.items():
+            out.scale.setdefault(key, []).extend(sums)
+        out.rows.update(share.rows)
+    return out
+
+
+def _levels_of(formula: Formula, learned: _Levels, known: dict) -> tuple[dict, dict, dict]:
+    """Every factor's levels (a column of known categories: in their order; others sorted as R sorts them), each
+    interaction's observed combinations in R's order, and scale()'s parameters, as chunks._learn finds them."""
+    variable_levels = {}
+    for key, values in learned.raw.items():
+        if key in known:
+            variable_levels[key] = labels([c for c in known[key] if c in values])
+        else:
+            variable_levels[key] = merge_levels(values)
+    group_levels = {}
+    for term in formula.random:
+        if len(term.group) > 1:
+            orders = [{label: i for i, label in enumerate(variable_levels[deparse(g)])} for g in term.group]
+            ordered = sorted(learned.combos.get(term.group_name, ()),
+                             key=lambda c: [o[part] for o, part in zip(orders, c)])
+            group_levels[term.group_name] = tuple(":".join(c) for c in ordered)
+    return variable_levels, group_levels, {key: _scale_of(sums) for key, sums in learned.scale.items()}
+
+
+# ---------------------------------------------------------------- pass 2: the cross-products
+def _accumulate(dask, plan: _Plan, parts: list, order, variable_levels: dict, group_levels: dict,
+                transforms: dict, counting: bool):
+    """The spec and shift from the first partition with rows, the others' sums by a tree of tasks, lme4's
+    checks; and the categories of known-category factors that no row used (to drop and go again)."""
+    plan = replace(plan, spec=None, shift=None)
+    shared = _shared(dask, (plan, variable_levels, group_levels, transforms))
+    first = None
+    for index in order:  # with a levels pass, the first partition with rows; otherwise usually partition 0
+        first = _compute(dask, dask.delayed(_first_partition)(parts[index], index, shared, counting))
+        if first is not None:
+            break
+    if first is None:
+        raise DataError("the Dask DataFrame holds no rows to fit (every partition is empty or has a missing "
+                        f"value in one of the columns {', '.join(plan.formula.columns())})")
+    spec, shift, partial = first
+    plan = replace(plan, spec=spec, terms=_light(spec.terms), shift=shift)
+    shared = _shared(dask, plan)
+    rest = [dask.delayed(_partition_sums)(part, i, shared, counting) for i, part in enumerate(parts) if i != index]
+    if rest:  # the partitions before the first with rows may still have dropped some
+        partial = _merge_partials(partial, _compute(dask, _tree(dask, rest, _merge_partials)))
+    unused = {key: {label for label, n in zip(variable_levels[key], counts) if n == 0}
+              for key, counts in partial.counts.items() if not np.all(counts)}
+    if unused:
+        return None, None, unused
+    design, crossprods = design_of_sums(spec, partial.sums.result(), partial.nobs, partial.dropped)
+    return design, crossprods, {}
+
+
+def _light(terms) -> tuple:
+    """The terms as the Accumulator needs them (columns and the number of levels), cheap to send."""
+    return tuple(TermSpec(t.group, t.columns, range(t.m), t.source) for t in terms)
+
+
+def _first_partition(part, index, shared: tuple, counting: bool):
+    """The spec (its columns' names from these rows), the shift (their OLS fit) and their sums; None if the
+    partition has no complete row."""
+    plan, variable_levels, group_levels, transforms = shared
+    if len(part) == 0:
+        return None
+    _checked(part, index, plan)
+    try:
+        spec = _spec(plan.formula, part, variable_levels, group_levels, transforms)
+    except DataError as error:
+        if str(error).startswith(NO_ROWS):
+            return None
+        raise _in_partition(error, index) from error
+    spec = replace(spec, weights=plan.weights, offset=plan.offset)
+    sums = Accumulator(_light(spec.terms))
+    partial = _sums_of(part, index, replace(plan, spec=spec), sums, counting)
+    return spec, sums.shift, partial
+
+
+def _partition_sums(part, index, plan: _Plan, counting: bool) -> _Partial:
+    """One partition's cross-products, with the shared shift."""
+    if len(part) == 0:
+        return _Partial(None)
+    _checked(part, index, plan)
+    return _sums_of(part, index, plan, Accumulator(plan.terms, shift=plan.shift), counting)
+
+
+def _sums_of(part, index, plan: _Plan, sums: Accumulator, counting: bool) -> _Partial:
+    spec = plan.spec
+    try:
+        coded = spec.code(part, all_columns=True, weights=spec.weights, offset=spec.offset)
+    except DataError as error:
+        if str(error).startswith(NO_ROWS):
+            return _Partial(None, 0, len(part))
+        raise _in_partition(error, index) from error
+    for term, codes in zip(spec.terms, coded.codes):
+        if np.any(codes < 0):
+            raise DataError(
+                f"partition {index} of the Dask DataFrame holds a level of '{term.group}' that the levels pass "
+                "did not see: the partitions changed between the passes. Make them deterministic (a seeded "
+                "generator, files that do not change) or ddf.persist() them before fitting"
+            )
+    sums.add(coded)
+    counts = {}
+    if counting:  # rows per declared category: lme4 drops the levels no row uses
+        for key in (key for key in plan.known if key in spec.variable_levels):
+            values = part[key].iloc[coded.rows]
+            levels = pd.Index(spec.variable_levels[key])
+            if values.cat.categories.equals(pd.Index(plan.known[key])) and len(levels) == len(plan.known[key]):
+                position = np.arange(len(levels))  # the declared categories, all of them levels, in order
+            else:
+                position = levels.get_indexer(labels(list(values.cat.categories)))
+            codes = values.cat.codes.to_numpy()
+            counts[key] = np.bincount(position[codes[codes >= 0]], minlength=len(spec.variable_levels[key]))
+    return _Partial(sums, coded.nobs, coded.n_dropped, counts)
+
+
+def _merge_partials(*partials: _Partial) -> _Partial:
+    out = _Partial(None)
+    for partial in partials:
+        if partial.sums is not None:
+            out.sums = partial.sums if out.sums is None else out.sums.merge(partial.sums)
+        out.nobs += partial.nobs
+        out.dropped += partial.dropped
+        for key, counts in partial.counts.items():
+            out.counts[key] = counts if key not in out.counts else out.counts[key] + counts
+    return out
+
+
+def _tree(dask, leaves: list, merge):
+    """A reduction tree over delayed leaves: ``merge(*children)`` of SPLIT children per task."""
+    level = list(leaves)
+    while len(level) > 1:
+        level = [dask.delayed(merge)(*level[i:i + SPLIT]) for i in range(0, len(level), SPLIT)]
+    return level[0]
+
+
+def _shared(dask, value):
+    """``value`` as one key of the graph, sent to each worker once (not unpacked: Dask would walk every
+    level's label of a dataclass or dict passed as is)."""
+    return dask.delayed(value, traverse=False)
+
+
+def _compute(dask, value):
+    """dask.compute (the active scheduler: a distributed Client if one is set up), with Dask's own complaints
+    about partitions of different types as a DataError saying what to do."""
+    try:
+        return dask.compute(value)[0]
+    except ValueError as error:
+        if isinstance(error, DataError) or not any(
+                words in str(error) for words in ("Mismatched dtypes", "Metadata mismatch")):
+            raise
+        raise DataError(
+            "the partitions of the Dask DataFrame disagree on the types of their columns (Dask says: "
+            f"{str(error).strip()}). Give each column one type in every partition, e.g. "
+            "dd.read_csv(..., dtype={'column': str}) or ddf.astype(...)"
+        ) from error
+
+
+# ---------------------------------------------------------------- row-level results
+@dataclass
+class _Pieces:
+    """What a partition needs to compute a fit's row-level results, broadcast to each worker once."""
+
+    spec: object
+    beta: np.ndarray
+    effects: tuple  # per term, its random effects (levels, k)
+    groups: set  # the terms' groups the prediction includes
+    what: str  # fitted, residuals, hatvalues or predict
+    allow_new_levels: bool = True
+    hat: tuple | None = None  # (Lambda, K, RX^-1, the SchurInverse) for leverages
+
+
+class DistributedRows:
+    """A fit's row-level results on a Dask DataFrame, as Dask Series aligned with its partitions.
+
+    Each is computed on demand (``.compute()``, or any Dask operation on it), one
+    task per partition: the partition is coded by the fit's spec and combined with
+    beta and the random effects (and for leverages, the parts of A^-1), which the
+    graph holds once. ``fitted``, ``residuals`` and ``hatvalues`` are indexed by
+    the rows used (those without a missing value), as the in-memory results are
+    ordered; ``predict`` gives every row of ``newdata``, NaN where a column is missing.
+    """
+
+    def __init__(self, fit):
+        self.fit = fit
+
+    def fitted(self):
+        return self._rows(self.fit.design.data, "fitted")
+
+    def residuals(self):
+        return self._rows(self.fit.design.data, "residuals")
+
+    def hatvalues(self):
+        fit = self.fit
+        lam = fit.model.covariance.lambda_matrix(fit.theta)
+        RX_inv = la.solve_triangular(fit.solution.RX, np.eye(fit.solution.RX.shape[0]))
+        return self._rows(fit.design.data, "hatvalues", hat=(sp.csr_matrix(lam), fit.K, RX_inv, fit._inverse))
+
+    def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False):
+        """lme4's predict on a Dask DataFrame (default: the rows fitted, lmer's offset= included)."""
+        from .predict import included_groups
+
+        groups = included_groups(self.fit, re_form)
+        if newdata is None:
+            return self._rows(self.fit.design.data, "fitted", groups=groups)
+        if not is_dask_dataframe(newdata):
+            raise DataError("predict on a Dask fit takes a Dask DataFrame as newdata (or none: the rows fitted)")
+        return self._rows(newdata, "predict", groups=groups, allow_new_levels=allow_new_levels)
+
+    def scaled_residual_quantiles(self, probabilities=(0.0, 0.25, 0.5, 0.75, 1.0), samples: int = 4096):
+        """Exact quantiles (R's type 7, numpy's default) of residuals / sigma, for the summary, in two passes
+        that bring the client a sketch and a few brackets of values, never all of them.
+
+        Pass 1: per partition, its count and every s-th of its sorted values (``samples`` of them, first
+        and last included). From the sketch every order statistic needed is bracketed: a value's rank over
+        all rows is known to within the sum of the steps s, so a bracket twice that wide holds it. Pass 2:
+        per partition, how many values fall below each bracket and the values inside it; the order statistic
+        is then read off exactly (a bracket that missed, which ties could cause, is widened and read again).
+        """
+        dask = _dask()
+        scaled = (self.residuals() / self.fit.sigma).to_delayed()
+        sketches = _compute(dask, [dask.delayed(_sketch)(part, samples) for part in scaled])
+        n = sum(count for count, _, _ in sketches)
+        positions = (n - 1) * np.asarray(probabilities, dtype=float)
+        ranks = sorted({int(r) for h in positions for r in (np.floor(h), min(np.floor(h) + 1, n - 1))})
+        values = np.concatenate([v for _, v, _ in sketches])
+        weights = np.concatenate([np.full(len(v), step, dtype=float) for _, v, step in sketches])
+        order = np.argsort(values, kind="stable")
+        values, cumulative = values[order], np.cumsum(weights[order])
+        margin = 2.0 * sum(step for _, v, step in sketches if len(v))
+        found = {}
+        while len(found) < len(ranks):
+            wanted = [r for r in ranks if r not in found]
+            brackets = [(values[min(np.searchsorted(cumulative, r - margin), len(values) - 1)],
+                         values[min(np.searchsorted(cumulative, r + margin), len(values) - 1)]) for r in wanted]
+            brackets = [(-np.inf if r - margin <= 0 else lo, np.inf if r + margin >= n - 1 else hi)
+                        for r, (lo, hi) in zip(wanted, brackets)]
+            counts = _compute(dask, [dask.delayed(_bracketed)(part, brackets) for part in scaled])
+            for j, rank in enumerate(wanted):
+                below = sum(c[j][0] for c in counts)
+                inside = np.sort(np.concatenate([c[j][1] for c in counts]))
+                if below <= rank < below + len(inside):
+                    found[rank] = inside[rank - below]
+            margin *= 4
+        low = np.floor(positions).astype(int)
+        high = np.minimum(low + 1, n - 1)
+        at = lambda r: np.array([found[int(i)] for i in r])  # noqa: E731
+        return at(low) + (positions - low) * (at(high) - at(low))
+
+    def _rows(self, data, what: str, groups=None, allow_new_levels: bool = True, hat=None):
+        if data is None:
+            self.fit.design.require_rows(f"{what} of rows")
+        dask = _dask()
+        fit = self.fit
+        pieces = _Pieces(
+            fit.design.spec, fit.solution.beta, tuple(fit.term_ranef(i) for i in range(len(fit.design.terms))),
+            {t.group for t in fit.design.terms} if groups is None else set(groups), what, allow_new_levels, hat,
+        )
+        return data.map_partitions(_partition_rows, _shared(dask, pieces), meta=pd.Series(dtype=float, name=what),
+                                   enforce_metadata=False)
+
+
+def _partition_rows(part: pd.DataFrame, pieces: _Pieces) -> pd.Series:
+    spec, what = pieces.spec, pieces.what
+    predicting = what == "predict"
+    if len(part) == 0:
+        return pd.Series(np.zeros(0), index=part.index, name=what)
+    try:
+        coded = spec.code(part, with_response=not predicting, weights=None if predicting else spec.weights,
+                          offset=None if predicting else spec.offset)  # the fit's rows, or new data as lme4's
+    except DataError as error:
+        if not str(error).startswith(NO_ROWS):
+            raise
+        index = part.index if predicting else part.index[:0]
+        return pd.Series(np.full(len(index), np.nan), index=index, name=what)
+    if what == "hatvalues":
+        values = _leverages(coded, spec, pieces.hat)
+    else:
+        values = coded.X @ pieces.beta
+        if coded.offset is not None:
+            values = values + coded.offset
+        for term, level, matrix, b in zip(spec.terms, coded.codes, coded.matrices, pieces.effects):
+            if term.group not in pieces.groups:
+                continue
+            known = level >= 0
+            if not pieces.allow_new_levels and not known.all():
+                rows = part.index[coded.rows[np.flatnonzero(~known)[:3]]]
+                raise DataError(
+                    f"new levels of '{term.group}' in newdata (rows {', '.join(map(str, rows))}); pass "
+                    "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
+                )
+            values[known] += np.sum(matrix[known] * b[level[known]], axis=1)
+        if what == "residuals":
+            values = coded.y - values
+    if predicting:
+        out = np.full(len(part), np.nan)
+        out[coded.rows] = values
+        return pd.Series(out, index=part.index, name=what)
+    return pd.Series(values, index=part.index[coded.rows], name=what)
+
+
+def _sketch(values: pd.Series, samples: int) -> tuple:
+    """(count, every step-th of the sorted values with the last, step) of one partition."""
+    ordered = np.sort(values.to_numpy(dtype=float))
+    if not len(ordered):
+        return 0, ordered, 0
+    step = max(1, -(-len(ordered) // samples))
+    picked = ordered[::step]
+    return len(ordered), np.append(picked, ordered[-1]) if (len(ordered) - 1) % step else picked, step
+
+
+def _bracketed(values: pd.Series, brackets: list) -> list:
+    """Per bracket (lo, hi): how many values are below lo, and those within [lo, hi]."""
+    values = values.to_numpy(dtype=float)
+    return [(int(np.sum(values < lo)), values[(values >= lo) & (values <= hi)]) for lo, hi in brackets]
+
+
+def _leverages(coded, spec, hat) -> np.ndarray:
+    """h_i = zt_i' A^-1 zt_i + |RX^-T (x_i - K' zt_i)|^2 for the partition's rows, as postfit.hatvalues (with
+    prior weights, the rows of W^(1/2) Z and W^(1/2) X)."""
+    lam, K, RX_inv, inverse = hat
+    ZL = (coded.Z(spec.terms) @ lam).tocsr()
+    X = coded.X
+    if coded.weights is not None:
+        root = np.sqrt(coded.weights)
+        ZL, X = sp.diags(root) @ ZL, X * root[:, None]
+    return inverse.quadratic_forms(ZL) + np.sum(((X - ZL @ K) @ RX_inv) ** 2, axis=1)
