@@ -29,9 +29,11 @@ def test_emmeans_and_pairs_are_emmeans(case, index):
     labels_equal(ours, theirs, NUMBERS)
     ir.assert_table(ours, theirs, NUMBERS, what=entry["specs"])
     np.testing.assert_allclose(ours.attrs["linfct"], ir.table(entry["linfct"]).to_numpy(), atol=1e-12)
+    assert ours.attrs["messages"] == entry["messages"]
     for adjust, block in entry["pairs"].items():
         ours, theirs = fit.pairs(entry["specs"], ddf, adjust), ir.table(block)
         ours.index = theirs.index
+        assert ours.attrs["messages"] == entry["pairs_messages"][adjust]
         labels_equal(ours, theirs, PAIR_NUMBERS)
         ir.assert_table(ours, theirs, PAIR_NUMBERS, what=f"{entry['specs']} {adjust}")
 

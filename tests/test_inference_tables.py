@@ -20,7 +20,10 @@ def test_coef_table(case, ddf, key):
 @pytest.mark.parametrize("kind", [1, 2, 3])
 def test_anova(case, ddf, key, kind):
     expected = ir.table(ir.spec(case)["anova"][key][f"type{kind}"])
-    ir.assert_table(ir.fit(case).anova(type=kind, ddf=ddf), expected, what=f"{case} {key} type {kind}")
+    ours = ir.fit(case).anova(type=kind, ddf=ddf)
+    ir.assert_table(ours, expected, what=f"{case} {key} type {kind}")
+    assert ours.attrs["heading"] == f"Type {'I' * kind} Analysis of Variance Table with {ddf}'s method"
+    assert list(ours.attrs["hypotheses"]) == list(expected.index)
 
 
 @pytest.mark.parametrize("case", ir.WITH_TERMS)

@@ -127,7 +127,15 @@ def emmeans(fit, specs, ddf=SATTERTHWAITE, level: float = 0.95) -> pd.DataFrame:
     half = stats.t.ppf(0.5 + level / 2.0, df) * se
     table = table.assign(emmean=estimate, SE=se, df=df, **{"lower.CL": estimate - half, "upper.CL": estimate + half})
     table.attrs["linfct"] = L
+    table.attrs["messages"] = _notes(fit, left + by, ddf) + [f"Confidence level used: {level:g}"]
     return table
+
+
+def _notes(fit, named: list, ddf) -> list:
+    """emmeans' notes on a summary: the factors averaged over, and the df method."""
+    averaged = [f for f in model_factors(fit) if f not in named]
+    notes = [f"Results are averaged over the levels of: {', '.join(averaged)}"] if averaged else []
+    return notes + [f"Degrees-of-freedom method: {ddf_method(ddf).lower()}"]
 
 
 def pairs(fit, specs, ddf=SATTERTHWAITE, adjust: str = "tukey") -> pd.DataFrame:
@@ -140,13 +148,12 @@ def pairs(fit, specs, ddf=SATTERTHWAITE, adjust: str = "tukey") -> pd.DataFrame:
         raise SparseLMMError("pairs needs specs naming at least one factor to compare levels of")
     means, L = linear_functions(fit, left, by)
     groups = means.groupby(by, sort=False).indices if by else {(): np.arange(len(means))}
-    rows, contrasts_L, families = [], [], []
+    rows, contrasts_L = [], []
     for key, members in groups.items():
         key = key if isinstance(key, tuple) else (key,)
         for i, j in itertools.combinations(members, 2):
             rows.append([_label(means.iloc[i], left) + " - " + _label(means.iloc[j], left), *key])
             contrasts_L.append(L[i] - L[j])
-            families.append((len(rows), len(members)))
     C = np.array(contrasts_L)
     estimate = C @ fit.solution.beta
     se, df = _inference(fit, C, ddf)
@@ -155,8 +162,20 @@ def pairs(fit, specs, ddf=SATTERTHWAITE, adjust: str = "tukey") -> pd.DataFrame:
     table = table.assign(estimate=estimate, SE=se, df=df, **{"t.ratio": t})
     group_of = np.concatenate([[g] * (len(m) * (len(m) - 1) // 2) for g, m in enumerate(groups.values())])
     sizes = np.array([len(m) for m in groups.values()])[group_of]
-    table["p.value"] = adjusted_p(t, df, sizes, group_of, adjust.lower())
+    adjust = adjust.lower()
+    table["p.value"] = adjusted_p(t, df, sizes, group_of, adjust)
+    table.attrs["messages"] = _notes(fit, left + by, ddf) + _adjustment_note(adjust, sizes.max())
     return table
+
+
+def _adjustment_note(adjust: str, means: int) -> list:
+    """emmeans' note on the p-value adjustment (none when a group has a single comparison)."""
+    tests = means * (means - 1) // 2
+    if adjust == "none" or tests < 2:
+        return []
+    if adjust == "tukey":
+        return [f"P value adjustment: tukey method for comparing a family of {means} estimates"]
+    return [f"P value adjustment: {adjust} method for {tests} tests"]
 
 
 def _label(row: pd.Series, factors: list) -> str:

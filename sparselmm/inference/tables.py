@@ -66,7 +66,7 @@ def coef_table(fit, ddf) -> pd.DataFrame:
 
 
 def hypothesis_tests(fit, hypotheses: dict, ddf) -> pd.DataFrame:
-    """One F test per {label: L}: lmerTest's anova columns, rows the labels."""
+    """One F test per {label: L}: lmerTest's anova columns, rows the labels; ``attrs["hypotheses"]`` the L's."""
     method = ddf_method(ddf)
     rows = {}
     beta, sigma = fit.solution.beta, float(fit.sigma)
@@ -80,7 +80,9 @@ def hypothesis_tests(fit, hypotheses: dict, ddf) -> pd.DataFrame:
             test = kr_adjust(fit._vcov_adjusted(), L, beta)
             mean_sq, F, numdf, dendf = test.F_unscaled * sigma**2, test.F, test.numdf, test.dendf
         rows[label] = [mean_sq * numdf, mean_sq, numdf, dendf, F, stats.f.sf(F, numdf, dendf)]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=ANOVA_COLUMNS).astype(float)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=ANOVA_COLUMNS).astype(float)
+    table.attrs["hypotheses"] = hypotheses
+    return table
 
 
 TYPES = {1: 1, 2: 2, 3: 3, "1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
@@ -90,11 +92,15 @@ def anova_table(fit, type=3, ddf=SATTERTHWAITE) -> pd.DataFrame:
     """lmerTest's ``anova(fit, type, ddf)``: one F test per fixed-effect term."""
     if type not in TYPES:
         raise SparseLMMError(f"type={type!r} is not an anova type; use 1, 2 or 3 (or 'I', 'II', 'III')")
-    ddf_method(ddf)
-    return hypothesis_tests(fit, contrasts.hypotheses(fit, TYPES[type]), ddf)
+    method = ddf_method(ddf)
+    table = hypothesis_tests(fit, contrasts.hypotheses(fit, TYPES[type]), ddf)
+    table.attrs["heading"] = f"Type {'I' * TYPES[type]} Analysis of Variance Table with {method}'s method"
+    return table
 
 
 def drop1_table(fit, ddf=SATTERTHWAITE) -> pd.DataFrame:
     """lmerTest's ``drop1(fit, ddf)``: marginal F tests of the terms that can be dropped (R's drop.scope)."""
-    ddf_method(ddf)
-    return hypothesis_tests(fit, contrasts.hypotheses(fit, "marginal"), ddf)
+    method = ddf_method(ddf)
+    table = hypothesis_tests(fit, contrasts.hypotheses(fit, "marginal"), ddf)
+    table.attrs["heading"] = f"Single term deletions using {method}'s method:"
+    return table
