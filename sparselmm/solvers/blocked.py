@@ -26,7 +26,9 @@ level in C (``sparselmm._kernels``), whichever is less work.
 
 from __future__ import annotations
 
+import copy
 from contextlib import nullcontext
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.linalg as la
@@ -70,10 +72,16 @@ class BlockedSolver(Solver):
 
     def with_products(self, crossprods) -> "BlockedSolver":
         """A solver for new values of Z'Z on the same pattern (a GLMM's Z'WZ at each PIRLS step), sharing
-        this one's work arrays. Levels are not grouped: weights make every level's block its own."""
+        this one's work arrays. Levels are not grouped: weights make every level's block its own.
+
+        The pattern is laid out once (the first call lays out one whose values are the entries' positions);
+        later calls with Z'Z on the same pattern only gather their values into it."""
         bound = BlockedSolver(self.max_dense)
-        bound._blocks = _Blocks(crossprods, self._blocks.covariance, grouping=False,
-                                buffers=(self._blocks.G, self._blocks.S))
+        markers = getattr(self, "_markers", None)
+        if markers is None or not markers.same_pattern(crossprods.ZtZ):
+            markers = _Blocks.markers(crossprods.ZtZ, self._blocks.covariance, (self._blocks.G, self._blocks.S))
+            self._markers = markers
+        bound._blocks, bound._markers = markers.with_values(crossprods.ZtZ), markers
         return bound
 
     # ------------------------------------------------------------ the factor
@@ -269,6 +277,37 @@ class _Blocks:
         self._choose_coupling(M11, grouping)
         self._choose_threads()
         self.G, self.S = buffers if buffers is not None else (np.zeros((self.q2, self.q2)), np.zeros((self.q2, self.q2)))
+
+    @classmethod
+    def markers(cls, ZtZ, covariance, buffers) -> "_Blocks":
+        """The ungrouped blocks of ZtZ's pattern with, in place of each value, its entry's position + 1 in
+        ZtZ.data (0 where the layout holds a structural zero), for :meth:`with_values`."""
+        marked = sp.csc_matrix(ZtZ, copy=True) if ZtZ.format != "csr" else sp.csr_matrix(ZtZ, copy=True)
+        marked.data = np.arange(1.0, marked.nnz + 1.0)
+        blocks = cls(SimpleNamespace(ZtZ=marked), covariance, grouping=False, buffers=buffers)
+        blocks._pattern = (marked.format, marked.shape, marked.indptr, marked.indices)
+        return blocks
+
+    def same_pattern(self, ZtZ) -> bool:
+        form, shape, indptr, indices = self._pattern
+        return (ZtZ.format == form and ZtZ.shape == shape and np.array_equal(ZtZ.indptr, indptr)
+                and np.array_equal(ZtZ.indices, indices))
+
+    def with_values(self, ZtZ) -> "_Blocks":
+        """These marker blocks with ZtZ's values (same pattern): every value array gathered, nothing laid out."""
+        data = np.concatenate([[0.0], ZtZ.data])
+
+        def gather(marks):
+            return data[marks.astype(np.int64)]
+
+        blocks = copy.copy(self)
+        blocks.M11_distinct = gather(self.M11_distinct)
+        blocks.layout = copy.copy(self.layout)
+        blocks.layout.values = gather(self.layout.values)
+        blocks.C = sp.csr_matrix((gather(self.C.data), self.C.indices, self.C.indptr), shape=self.C.shape)
+        blocks.C_t = sp.csr_matrix((gather(self.C_t.data), self.C_t.indices, self.C_t.indptr), shape=self.C_t.shape)
+        blocks.M22_values = gather(self.M22_values)
+        return blocks
 
     def _choose_threads(self) -> None:
         """Which of LAPACK and the pair kernels may get the second core (see _threads.AdaptiveThreads).
