@@ -6,6 +6,7 @@
 """
 
 from .api import lmer
+from .glmm import glmer
 from .errors import (
     ConvergenceWarning,
     DataError,
@@ -34,7 +35,7 @@ def anova(*fits, refit: bool = True, names=None):
     return _compare(*fits, refit=refit, names=names)
 
 __all__ = [
-    "lmer", "anova", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
+    "lmer", "glmer", "anova", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
     "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer",
     "Solver", "BlockedSolver", "CholmodSolver", "DenseSolver", "OptSummary",
     "SparseLMMError", "FormulaError", "DataError",
