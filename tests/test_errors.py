@@ -64,7 +64,7 @@ def test_unknown_grouping_column(base):
         ("y x + (1 | g)", "unexpected 'x'"),
         ("~ x + (1 | g)", "has no response"),
         ("y ~ x ~ (1 | g)", "more than one '~'"),
-        ("y ~ x + 1 | g", "put the random-effects term 'x + 1 | g' in parentheses"),
+        ("y ~ x + (1 | g) | h", "the operator '|' cannot combine model terms here"),
         ("y ~ x & g + (1 | g)", "'& g + (1 |'"),
         ("y ~ x + (1 | g) +", "end of formula"),
         ("y ~ foo(x) + (1 | g)", "unknown function 'foo'"),

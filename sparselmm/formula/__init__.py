@@ -23,28 +23,35 @@ The stages, one module each, each using only the ones above it:
     terms          R's term algebra: a formula part to its intercept and terms
     bars           lme4's random-effects terms and grouping factors
     model_formula  ``parse_formula``: the whole formula, checked and split
+    dot            R's ``.``: the data's other columns, expanded once the data are known
 
 This package exports what the rest of sparselmm uses.
 """
 
 from .bars import RandomTerm, expand_double_bars
+from .dot import expand_dot, has_dot
 from .model_formula import Formula, parse_formula
 from .terms import TermList
-from .tree import BinOp, Call, Name, Number, Paren, Unary, deparse, deparse_lines, names_in
+from .tree import BinOp, Call, Constant, Keyword, Name, Number, Paren, String, Unary, deparse, deparse_lines, names_in
 
 __all__ = [
     "BinOp",
     "Call",
+    "Constant",
     "Formula",
+    "Keyword",
     "Name",
     "Number",
     "Paren",
     "RandomTerm",
+    "String",
     "TermList",
     "Unary",
     "deparse",
     "deparse_lines",
     "expand_double_bars",
+    "expand_dot",
+    "has_dot",
     "names_in",
     "parse_formula",
 ]

@@ -48,7 +48,7 @@ def split_bars(node):
             fixed = left if right is None else BinOp(node.op, left, right)
         return fixed, left_bars + right_bars
     if isinstance(node, BinOp) and node.op in ("|", "||"):
-        raise FormulaError(f"put the random-effects term '{deparse(node)}' in parentheses: ({deparse(node)})")
+        return None, [node]  # a bar without parentheses binds loosest: the whole right-hand side, as lme4 reads it
     return node, []
 
 

@@ -50,7 +50,7 @@ def parse_formula(text: str) -> Formula:
         )
     order = variable_order(tree.right)
     fixed_node, offsets = split_offsets(fixed_node)
-    fixed = term_list(fixed_node, order, text) if fixed_node is not None else TermList(True, ())
+    fixed = term_list(fixed_node, order, text, empty_ok=True) if fixed_node is not None else TermList(True, ())
     random = tuple(term for bar in bars for term in random_terms(bar, text))
     return Formula(text, tree.left, fixed, random, tree, offsets)
 

@@ -6,7 +6,9 @@ bind as in R (``?Syntax``), loosest first: ``~``; ``|`` and ``||``; ``+`` and ``
 ``*`` and ``/``; ``%%``-style operators such as ``%in%``; ``:``; unary minus;
 ``^`` (right-associative, so ``a^b^c`` is ``a^(b^c)``). Inside parentheses
 parsing restarts below ``~`` (so no ``~`` there), and a call's arguments
-restart at ``+`` (so no ``~`` or ``|`` in them).
+restart at ``+`` (so no ``~`` or ``|`` in them); an argument may be named
+(``raw = TRUE``). ``TRUE``, ``FALSE``, ``NA``, ``NULL``, ``Inf`` and ``NaN`` are
+R's constants, and strings are literals, never column names.
 
 The tree says nothing yet about model terms: what ``*``, ``/`` or ``|`` mean
 at the top level is the term algebra's business, and inside a call
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from ..errors import FormulaError
 from .tokenizer import tokenize
-from .tree import BinOp, Call, Name, Number, Paren, Unary
+from .tree import CONSTANTS, BinOp, Call, Constant, Keyword, Name, Number, Paren, String, Unary
 
 # Binary operators by binding strength, loosest first (R's ?Syntax).
 _LEVELS = [("~",), ("|", "||"), ("+", "-"), ("*", "/"), ("%",), (":",)]
@@ -90,10 +92,12 @@ class _Parser:
         kind, value = self.take()
         if kind == "number":
             return Number(float(value))
+        if kind == "string":
+            return String(value)
         if kind == "name":
             if self.peek() == ("op", "("):
                 return self.call(value)
-            return Name(value)
+            return Constant(value) if value in CONSTANTS else Name(value)
         if value == "(":
             inner = self.binary(1)
             self.expect(")")
@@ -104,9 +108,18 @@ class _Parser:
         self.expect("(")
         args = []
         if self.peek() != ("op", ")"):
-            args.append(self.binary(2))
+            args.append(self.argument())
             while self.peek() == ("op", ","):
                 self.take()
-                args.append(self.binary(2))
+                args.append(self.argument())
         self.expect(")")
         return Call(func, tuple(args))
+
+    def argument(self):
+        """A call's argument: an expression, or ``name = expression``."""
+        kind, value = self.peek()
+        following = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else (None, None)
+        if kind == "name" and following == ("op", "="):
+            self.pos += 2
+            return Keyword(value, self.binary(2))
+        return self.binary(2)

@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..errors import FormulaError
-from .tree import BinOp, Number, Paren, Unary, deparse
+from .tree import BinOp, Constant, Number, Paren, String, Unary, deparse
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,18 @@ class TermList:
     """The model terms of one formula part, in R's order.
 
     ``terms`` holds each term as a tuple of variable expressions (one for a main
-    effect, several for an interaction), sorted by degree as R sorts them.
+    effect, several for an interaction), sorted by degree as R sorts them. No
+    intercept and no terms is a fixed part without fixed effects (``y ~ 0 + (1 | g)``,
+    which lme4 fits); :func:`term_list` refuses it everywhere else.
     """
 
     intercept: bool
     terms: tuple
 
-    def __post_init__(self):
-        if not self.intercept and not self.terms:
-            raise FormulaError("a formula part has no terms: it removes the intercept and adds nothing")
+    @property
+    def empty(self) -> bool:
+        """No intercept and no terms: no columns at all."""
+        return not self.intercept and not self.terms
 
 
 def variable_order(node) -> list[str]:
@@ -54,13 +57,14 @@ def variable_order(node) -> list[str]:
     return [deparse(node)]
 
 
-def term_list(node, order: list[str], text: str) -> TermList:
-    """The terms of ``node``, each term's variables ranked by ``order``; ``text`` names it in errors."""
+def term_list(node, order: list[str], text: str, empty_ok: bool = False) -> TermList:
+    """The terms of ``node``, each term's variables ranked by ``order``; ``text`` names it in errors.
+    ``empty_ok``: no intercept and no terms is allowed (a fixed part without fixed effects)."""
     terms, removed = _expand(node, text)
     intercept = frozenset() in terms or frozenset() not in removed
     kept = [t for t in dict.fromkeys(terms) if t and t not in removed]
     ordered = _in_r_order(kept, _nodes_by_name(terms), order)
-    if not intercept and not ordered:
+    if not intercept and not ordered and not empty_ok:
         raise FormulaError(
             f"malformed formula {text!r}: the part '{deparse(node)}' has no terms: it removes the intercept "
             "and adds nothing; keep the intercept ('1') or add a variable"
@@ -94,6 +98,9 @@ def _expand(node, text: str):
         return _combine(node, text)
     if isinstance(node, BinOp):
         raise FormulaError(f"malformed formula {text!r}: the operator {node.op!r} cannot combine model terms here")
+    if isinstance(node, (String, Constant)):
+        raise FormulaError(f"malformed formula {text!r}: {deparse(node)} cannot be a model term; name a column "
+                           "without quotes (backticks quote unusual names: `my column`)")
     return [frozenset({(deparse(node), node)})], set()
 
 

@@ -33,6 +33,35 @@ class Number:
 
 
 @dataclass(frozen=True)
+class String:
+    """A string literal: the ``"C"`` of ``relevel(f, "C")``."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Constant:
+    """One of R's constants, written as R writes it: ``TRUE``, ``FALSE``, ``NA``, ``NULL``, ``Inf``, ``NaN``."""
+
+    name: str
+
+    @property
+    def value(self):
+        return CONSTANTS[self.name]
+
+
+CONSTANTS = {"TRUE": True, "FALSE": False, "NA": None, "NULL": None, "Inf": float("inf"), "NaN": float("nan")}
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A named argument of a call, ``name = value`` (the ``raw = TRUE`` of ``poly(x, 2, raw = TRUE)``)."""
+
+    name: str
+    value: object
+
+
+@dataclass(frozen=True)
 class Call:
     """A function call such as ``log(x + 1)``: ``func`` applied to ``args``."""
 
@@ -70,6 +99,12 @@ def deparse(node) -> str:
         return node.name if _SYNTACTIC.match(node.name) else f"`{node.name}`"
     if isinstance(node, Number):
         return _format_number(node.value)
+    if isinstance(node, String):
+        return _quoted(node.value)
+    if isinstance(node, Constant):
+        return node.name
+    if isinstance(node, Keyword):
+        return f"{node.name} = {deparse(node.value)}"
     if isinstance(node, Call):
         return f"{node.func}({', '.join(deparse(a) for a in node.args)})"
     if isinstance(node, BinOp):
@@ -147,6 +182,12 @@ class _LineWriter:
         return self.lines + [self.line]
 
 
+def _quoted(text: str) -> str:
+    """A string as R deparses it: in double quotes, with backslashes, quotes and control characters escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
 def _format_number(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -159,6 +200,8 @@ def names_in(node) -> list[str]:
         return [node.name]
     if isinstance(node, Call):
         return [n for a in node.args for n in names_in(a)]
+    if isinstance(node, Keyword):
+        return names_in(node.value)
     if isinstance(node, BinOp):
         return names_in(node.left) + names_in(node.right)
     if isinstance(node, Unary):
