@@ -154,7 +154,8 @@ class ProfiledDeviance:
         return float(np.sign(value - self.estimate(index)) * np.sqrt(max(deviance - self.base, 0.0))), argmin
 
     def scale(self, index: int) -> float:
-        """A first step along the parameter: its standard error (fixed effects) or a tenth of its size."""
+        """A first step along the parameter: its standard error (fixed effects), a fifth of an sd (at least 5% of
+        sigma), or 0.1 for a correlation."""
         t1 = len(self.sv_hat)
         if index >= t1:
             return float(np.sqrt(self.ml.vcov.to_numpy()[index - t1, index - t1]))
@@ -173,11 +174,10 @@ class ProfiledDeviance:
             x = x_hat + direction * step
             edge = low if direction < 0 else high
             if (x <= low) if direction < 0 else (x >= high):
-                z, _ = self.zeta(index, edge, start)
-                if abs(z) < abs(target):
-                    return edge
                 x = edge
             z, argmin = self.zeta(index, x, start)
+            if x == edge and abs(z) < abs(target):
+                return edge
             if abs(z) >= abs(target):
                 break
             inside, start = x, argmin
