@@ -220,6 +220,19 @@ class PenalizedSystem:
         """A's structure (lower triangle, CSC, sorted indices)."""
         return self._pattern
 
+    def logdet_gradient(self, theta: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+        """d log|A| / d theta (n_theta,) from ``inverse``, A^-1's entries on the pattern (in its order).
+
+        d log|A| = tr(A^-1 dA), summed over A's entries: the lower triangle's off-diagonal entries count
+        twice. A's values are Q (theta kron theta), so with G = Q' (weighted A^-1 entries) reshaped to
+        (n_theta, n_theta), the gradient is (G + G') theta.
+        """
+        weighted = 2.0 * inverse
+        weighted[self._diagonal] = inverse[self._diagonal]
+        t = len(theta)
+        G = (self._Q.T @ weighted).reshape(t, t)
+        return (G + G.T) @ np.asarray(theta, dtype=float)
+
     def assemble(self, theta: np.ndarray) -> sp.csc_matrix:
         """The lower triangle of A at ``theta``, on the fixed pattern (q, q)."""
         theta = np.asarray(theta, dtype=float)

@@ -27,6 +27,7 @@ from .warmstart import sample_start
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
+GRADIENT_EDGE_STEPS = (EDGE_STEP, 1e-2)  # the steps off a bound tried after a gradient optimizer
 
 
 def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbose: bool = False):
@@ -38,7 +39,7 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
         model.bind(solver)
     criterion = model.criterion(REML)
     log = []
-    progress = Progress() if verbose else None
+    progress = verbose if isinstance(verbose, Progress) else Progress() if verbose else None  # lmer's clock
     problem = model.problem(criterion, log, progress)
     by_default = optimizer is None
     optimizer = optimizer or model.default_optimizer()
@@ -47,8 +48,9 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
                          model.covariance.names, started_from=started_from, evaluation_log=log)
     result = optimizer.minimize(problem)
     summary.evaluations = result.nfev
-    if _descends_from_edge(problem, result.x):
-        problem.x0 = result.x
+    restart = _edge_restart(problem, result.x, optimizer)
+    if restart is not None:
+        problem.x0 = restart
         result = optimizer.minimize(problem)
         summary.evaluations += result.nfev
         summary.tried.append("restarted from the bound that a step off descends from (lme4's restart_edge)")
@@ -145,18 +147,34 @@ def _restart(problem, optimizer, summary: OptSummary, theta, value, gradient, he
     return theta, value, gradient, hessian
 
 
-def _descends_from_edge(problem, theta: np.ndarray) -> bool:
-    """lme4's restart_edge: does a small step off a bound reduce the objective?"""
+def _edge_restart(problem, theta: np.ndarray, optimizer) -> np.ndarray | None:
+    """lme4's restart_edge: where a small step off a bound reduces the objective, the point to optimize
+    again from (None where no such step does).
+
+    lme4 restarts from theta itself. A gradient optimizer cannot leave a template's diagonal entry at 0
+    from there: the criterion is even in that entry, so its derivative vanishes on the bound even where
+    moving off descends (a saddle), and a descent of second order may hide below rounding at lme4's
+    step. It restarts from the best of two steps off (lme4's and a larger one) instead.
+    """
     at_bound = np.flatnonzero(theta == problem.lower)
     if len(at_bound) == 0:
-        return False
+        return None
     base = problem.objective(theta)
+    steps = GRADIENT_EDGE_STEPS if optimizer.uses_gradient else (EDGE_STEP,)
+    restart = theta.copy()
     for i in at_bound:
-        moved = theta.copy()
-        moved[i] += EDGE_STEP
-        if problem.objective(moved) < base:
-            return True
-    return False
+        values = [problem.objective(_moved(theta, i, step)) for step in steps]
+        if min(values) < base:
+            if not optimizer.uses_gradient:
+                return theta
+            restart[i] = theta[i] + steps[int(np.argmin(values))]
+    return None if np.array_equal(restart, theta) else restart
+
+
+def _moved(theta: np.ndarray, i: int, step: float) -> np.ndarray:
+    moved = theta.copy()
+    moved[i] += step
+    return moved
 
 
 def _snap_to_boundary(problem, theta: np.ndarray, value: float) -> np.ndarray:

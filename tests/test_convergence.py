@@ -9,7 +9,7 @@ import pytest
 import reference
 from sparselmm import BobyqaOptimizer, CholmodSolver, ConvergenceWarning, LinearMixedModel
 from sparselmm.convergence import derivatives, hessian_messages
-from sparselmm.fitting import _descends_from_edge
+from sparselmm.fitting import _edge_restart
 
 SLEEP = "Reaction ~ Days + (Days | Subject)"
 
@@ -43,8 +43,10 @@ def test_a_fit_stopped_short_is_finished_by_newton_steps_without_a_warning():
     assert "convergence code" not in str(fit.summary())
 
 
-def test_a_fit_that_cannot_be_finished_warns_and_says_what_was_tried():
-    """Without the gradient (CHOLMOD) and with an evaluation limit the restart keeps: the warning stays."""
+def test_a_fit_that_cannot_be_finished_warns_and_says_what_was_tried(monkeypatch):
+    """Without a gradient (a solver that offers none: no Newton steps) and with an evaluation limit the
+    restart keeps, the warning stays."""
+    monkeypatch.setattr(CholmodSolver, "has_gradient", property(lambda self: False))
     fit, messages = fit_recording(SLEEP, reference.data("sleepstudy_reml"), optimizer=BobyqaOptimizer(maxeval=4),
                                   solver=CholmodSolver())
     assert not fit.optsummary.converged and fit.optsummary.code == 1
@@ -106,7 +108,8 @@ def test_singular_fits_skip_the_gradient_check():
 def test_a_fit_stuck_on_the_bound_restarts_when_a_step_off_it_descends():
     model = LinearMixedModel.from_formula(SLEEP, reference.data("sleepstudy_reml"))
     problem = model.problem(model.criterion(REML=True))
-    assert _descends_from_edge(problem, np.array([0.0, 0.0, 0.2]))
-    assert not _descends_from_edge(problem, np.array([0.9, 0.0, 0.2]))
+    stuck, inside = np.array([0.0, 0.0, 0.2]), np.array([0.9, 0.0, 0.2])
+    np.testing.assert_array_equal(_edge_restart(problem, stuck, BobyqaOptimizer()), stuck)
+    assert _edge_restart(problem, inside, BobyqaOptimizer()) is None
     fit = model.fit(start=[0.0, 0.0, 0.0])
     assert fit.objective == pytest.approx(reference.load_case("sleepstudy_reml")["objective"], rel=1e-8)

@@ -40,6 +40,7 @@ class OptimizeResult:
 
 class Optimizer(ABC):
     name = "optimizer"
+    uses_gradient = False  # whether it steers by problem.objective_and_gradient
 
     @abstractmethod
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:

@@ -30,6 +30,7 @@ class LbfgsOptimizer(Optimizer):
     """SciPy's L-BFGS-B on ``problem.objective_and_gradient``."""
 
     name = "lbfgsb"
+    uses_gradient = True
 
     def __init__(self, gtol: float = 1e-6, ftol: float = 1e-14, maxiter: int = 1000):
         self.gtol, self.ftol, self.maxiter = gtol, ftol, maxiter

@@ -31,6 +31,7 @@
 ##   slope_first_term_ml          y ~ x + (1 + x | g) + (1 | h), ML
 ##   lme4_gradient_warning_1_reml Reaction ~ Days1000 + (Days1000 | Subject)
 ##   lme4_gradient_warning_2_reml y ~ x + (x | g), x uncentred (mean 10)
+##   nested_slopes_saddle_reml    y ~ x + (1 + x | student) + (1 + x | class) + (1 | school)
 
 args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", args[grep("^--file=", args)])
@@ -316,6 +317,28 @@ make_case("latin_square_max_reml", "latin_square.csv",
           "y ~ a * b * c + (1 + a * b * c | subject) + (1 + a * b * c | item)", TRUE, reps = 1)
 make_case("three_level_nested_reml", "three_level.csv", "y ~ x + (1 | school/class) + (0 + x | school)", TRUE)
 make_case("slope_first_term_ml", "slope_first.csv", "y ~ x + (1 + x | g) + (1 | h)", FALSE)
+
+## Three nested levels with random slopes at two of them (8,000 rows): 40 schools,
+## 10 classes each, 5 students per class, 4 rows per student.  School intercept sd
+## 0.5, class intercept sd 0.4, student intercept sd 0.6 and slope sd 0.3
+## (independent), residual sd 1; no class slope.  A gradient optimizer that lets a
+## template's diagonal reach 0 stops there on a saddle (the criterion is even in
+## that entry); lme4's BOBYQA does not.
+set.seed(502)
+nsch <- 40; ncl <- 10; nst <- 5; per <- 4
+sch <- rep(seq_len(nsch), each = ncl * nst * per)
+cls <- rep(seq_len(nsch * ncl), each = nst * per)
+stu <- rep(seq_len(nsch * ncl * nst), each = per)
+n <- length(sch)
+x <- round(rnorm(n), 4)
+y <- round(1 + 0.5 * x + rnorm(nsch, sd = 0.5)[sch] + rnorm(nsch * ncl, sd = 0.4)[cls] +
+             rnorm(nsch * ncl * nst, sd = 0.6)[stu] + rnorm(nsch * ncl * nst, sd = 0.3)[stu] * x + rnorm(n), 4)
+write_data(data.frame(y, x, school = sprintf("s%02d", sch), class = sprintf("c%03d", cls),
+                      student = sprintf("p%04d", stu)),
+           "nested_slopes.csv", c(y = "numeric", x = "numeric", school = "factor", class = "factor",
+                                  student = "factor"))
+make_case("nested_slopes_saddle_reml", "nested_slopes.csv",
+          "y ~ x + (1 + x | student) + (1 + x | class) + (1 | school)", TRUE)
 
 ## best known optimum: the same model's criterion (lme4's devfun) at the theta of
 ## an exactly equivalent fit on a well-scaled covariate, mapped back
