@@ -1,6 +1,7 @@
-"""Fit the same REML models in sparselmm, mixedlm, statsmodels and lme4; print one table.
+"""Fit the same REML models (and GLMMs) in sparselmm, mixedlm, statsmodels and lme4; print one table.
 
     python benchmarks/compare_peers.py [--models sleepstudy,insteval] [--repeat 3] [--output results.md]
+    python benchmarks/compare_peers.py --models verbagg,users_items_1e6 --output results_glmer.md
 
 Each (peer, model) runs in its own subprocess, so that its peak resident memory
 (``os.wait4``'s ``ru_maxrss``: interpreter, libraries, data and fits) is its own.
@@ -14,6 +15,13 @@ log-likelihood at the optimum: sparselmm ``fit.objective``, mixedlm
 ``REMLcrit()``, lme4 ``-2 * logLik(fit)``, statsmodels ``-2 * llf`` of a
 ``reml=True`` fit (statsmodels' restricted log-likelihood carries the same
 constants as lme4's: on sleepstudy both give 1743.6283).
+
+The GLMMs (``verbagg``: lme4's VerbAgg, 7,584 binary responses, 316 people crossed with 24
+items; ``users_items_1e5`` and ``users_items_1e6``: binary users x items data generated as
+benchmarks/glmer_data.py describes) are fitted by the Laplace approximation (glmer's default
+nAGQ = 1) and compared on -2 logLik: sparselmm ``fit.objective``, mixedlm ``-2 * logLik()``,
+lme4 ``-2 * logLik(fit)``. statsmodels has no maximum-likelihood GLMM (its
+BinomialBayesMixedGLM is a variational Bayes approximation) and is not run on them.
 """
 
 from __future__ import annotations
@@ -35,11 +43,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import blasinfo
+import glmer_data
 import reference
 import synthetic
 
 PEERS = ("sparselmm", "mixedlm", "statsmodels", "lme4")
 DEFAULT_MODELS = ("sleepstudy", "insteval", "crossed_1e5", "crossed_1e6")
+VERBAGG_CSV = Path(__file__).resolve().parents[1] / "tests" / "data" / "glmer" / "verbagg.csv"
+# The fixed part without lme4's parentheses "(Anger + Gender + btype + situ)": the same model, and mixedlm's parser
+# reads no parentheses there.
+VERBAGG_FORMULA = "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)"
+VERBAGG_TEXT = ("r2", "Gender", "btype", "situ", "id", "item")
 
 
 # ---------------------------------------------------------------- the models
@@ -60,6 +74,7 @@ class Model:
     sm_groups: str | None = None
     sm_re: str | None = None
     sm_vc: tuple[str, ...] = ()
+    family: str | None = None        # a GLMM's family (glmer); None for lmer's REML fits
 
 
 MODELS = {
@@ -78,8 +93,13 @@ MODELS = {
                           ("subject", "item", "a", "b", "c")),
     "latin_square_max": Model(synthetic.LATIN_SQUARE_MAX_FORMULA, "latin_square", "y ~ a * b * c",
                               ("subject", "item", "a", "b", "c")),
+    "verbagg": Model(VERBAGG_FORMULA, "verbagg", "", VERBAGG_TEXT, family="binomial"),
+    **{f"users_items_{key}": Model(glmer_data.FORMULA, f"users_items_{key}", "", ("user", "item"),
+                                   family="binomial") for key in glmer_data.SIZES},
 }
 
+STATSMODELS_GLMM_NOTE = ("not run: statsmodels has no maximum-likelihood GLMM (BinomialBayesMixedGLM is a "
+                         "variational Bayes approximation)")
 STATSMODELS_CROSSED_NOTE = (
     "not run: crossed factors only as variance components in one all-rows group; "
     "measured at 1e5 rows: one REML evaluation 42 s, one gradient > 14 min "
@@ -91,6 +111,13 @@ def load_data(model: Model):
     and items as text keys, as they arrive from a database."""
     if model.source in reference.TEXT_COLUMNS:
         return reference.load(model.source).data
+    if model.source == "verbagg":  # the response as 0/1 (r2 == "Y"), which every peer takes
+        import pandas as pd
+
+        data = pd.read_csv(VERBAGG_CSV, dtype={column: str for column in VERBAGG_TEXT})
+        return data.assign(r2=(data["r2"] == "Y").astype(float))
+    if model.source.startswith("users_items_"):
+        return glmer_data.users_items(*glmer_data.SIZES[model.source.removeprefix("users_items_")])
     if model.source == "slopes":
         return synthetic.random_slopes()
     if model.source == "latin_square":
@@ -103,16 +130,21 @@ def load_data(model: Model):
 # ------------------------------------------------- fits, inside the worker process
 
 def fit_sparselmm(model: Model, data) -> float:
-    """sparselmm's REML fit; its objective is the REML criterion."""
+    """sparselmm's REML fit; its objective is the REML criterion (a GLMM's: -2 logLik, Laplace)."""
     import sparselmm
 
+    if model.family:
+        return float(sparselmm.glmer(model.formula, data, model.family).objective)
     return float(sparselmm.lmer(model.formula, data, REML=True).objective)
 
 
 def fit_mixedlm(model: Model, data) -> float:
-    """mixedlm (PyPI; lme4's formulation with a Rust core): REMLcrit()."""
+    """mixedlm (PyPI; lme4's formulation with a Rust core): REMLcrit(); a GLMM's -2 logLik."""
     import mixedlm
 
+    if model.family:
+        family = {"binomial": mixedlm.families.Binomial, "poisson": mixedlm.families.Poisson}[model.family]()
+        return float(-2.0 * mixedlm.glmer(model.formula, data, family=family).logLik().value)
     return float(mixedlm.lmer(model.formula, data, REML=True).REMLcrit())
 
 
@@ -201,7 +233,8 @@ data <- read.csv(args[1], colClasses = classes)
 seconds <- numeric(0)
 for (i in seq_len(as.integer(args[4]))) {
   started <- proc.time()[["elapsed"]]
-  fit <- lmer(as.formula(args[2]), data = data, REML = TRUE)
+  fit <- if (nzchar(args[5])) glmer(as.formula(args[2]), data = data, family = args[5]) else
+    lmer(as.formula(args[2]), data = data, REML = TRUE)
   seconds <- c(seconds, proc.time()[["elapsed"]] - started)
 }
 cat(sprintf('RESULT {"seconds": [%s], "objective": %.10f, "version": "%s", "blas": "%s"}\n',
@@ -213,13 +246,15 @@ cat(sprintf('RESULT {"seconds": [%s], "objective": %.10f, "version": "%s", "blas
 def lme4_command(model: Model, csv: Path, repeat: int) -> list[str]:
     """Rscript reading the CSV (text columns as factors, as the reference fits did) and fitting."""
     return ["Rscript", "-e", R_SCRIPT, str(csv), model.formula,
-            ",".join(model.text_columns), str(repeat)]
+            ",".join(model.text_columns), str(repeat), model.family or ""]
 
 
 def csv_for_r(model: Model, scratch: Path) -> Path:
     """The reference CSV itself, or the synthetic rows written once to ``scratch``."""
     if model.source in reference.TEXT_COLUMNS:
         return reference.load(model.source).csv
+    if model.source == "verbagg":
+        return VERBAGG_CSV
     path = scratch / f"{model.source}.csv"
     if not path.exists():
         load_data(model).to_csv(path, index=False)
@@ -301,6 +336,8 @@ def skip_reason(peer: str, model: Model, args) -> str:
         return "" if shutil.which("Rscript") else "skipped: Rscript not found"
     if peer != "sparselmm" and not _importable(peer, args.peer_python):
         return f"skipped: {peer} not installed for {args.peer_python} (pip install {peer})"
+    if peer == "statsmodels" and model.family:
+        return STATSMODELS_GLMM_NOTE
     if peer == "statsmodels" and model.sm_vc and not args.statsmodels_crossed:
         return STATSMODELS_CROSSED_NOTE
     return ""
@@ -329,7 +366,7 @@ def table(outcomes: list[Outcome], repeat: int) -> str:
     """Markdown table: seconds, ratio to sparselmm, peak RSS, objective minus sparselmm's."""
     ours = {o.model: o for o in outcomes if o.peer == "sparselmm"}
     rows = [f"| model | peer | seconds (median of {repeat}) | x sparselmm | peak RSS MB "
-            "| REML crit. - sparselmm | note |",
+            "| criterion - sparselmm | note |",
             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for o in outcomes:
         base = ours.get(o.model)
@@ -375,8 +412,9 @@ def markdown(outcomes: list[Outcome], args, blas: str) -> str:
         table(outcomes, args.repeat), "",
         "Seconds: wall time of the fit call alone (data already loaded), median of the runs. "
         "Peak RSS: the whole subprocess (interpreter, libraries, data, fits). "
-        "REML crit.: -2 x restricted log-likelihood at the peer's optimum minus sparselmm's; "
-        "positive means the peer stopped at a worse optimum.", ""])
+        "Criterion: the REML criterion (-2 x restricted log-likelihood) of lmer's models, -2 logLik (Laplace) "
+        "of the GLMMs, at the peer's optimum minus sparselmm's; positive means the peer stopped at a worse "
+        "optimum.", ""])
 
 
 # -------------------------------------------------------------------- main

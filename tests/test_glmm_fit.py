@@ -109,3 +109,42 @@ def test_stage_one_and_the_record():
     record = fit.optsummary
     assert list(record.theta_names) == ["herd.(Intercept)", "(Intercept)", "period2", "period3", "period4"]
     assert record.converged and record.fmin == fit.objective and record.gradient.shape == (5,)
+
+
+@pytest.mark.parametrize("solver", [slmm.CholmodSolver, slmm.DenseSolver])
+@pytest.mark.parametrize("case_id", ["binary_slope", "cbpp_logit_agq9"])
+def test_every_solver_gives_the_same_fit(solver, case_id):
+    """CHOLMOD (with_products on its symbolic analysis) and the dense solver: the blocked solver's fit."""
+    spec = ref.case(case_id)
+    fit = slmm.glmer(spec["formula"], ref.data(case_id), solver=solver(), **ref.arguments(case_id))
+    blocked = ref.fit(case_id)
+    assert fit.loglik == pytest.approx(blocked.loglik, rel=1e-10)
+    np.testing.assert_allclose(fit.theta, blocked.theta, rtol=1e-5)
+    np.testing.assert_allclose(fit.stderr, blocked.stderr, rtol=1e-4)
+    np.testing.assert_allclose(fit.ranef_table()["condsd"], blocked.ranef_table()["condsd"], rtol=1e-5)
+
+
+def test_start_and_arguments():
+    spec = ref.case("cbpp_logit_agq1")
+    fit = slmm.glmer(spec["formula"], ref.data("cbpp_logit_agq1"), "binomial", start=[0.6])
+    assert fit.loglik >= spec["logLik"] - 1e-6 * abs(spec["logLik"])
+    with pytest.raises(slmm.SparseLMMError, match=r"start must be 1 finite values of theta \(herd.\(Intercept\)\)"):
+        slmm.glmer(spec["formula"], ref.data("cbpp_logit_agq1"), "binomial", start=[0.6, 1.0])
+    with pytest.raises(slmm.FormulaError, match=r"nAGQ must be a whole number from 0 to 25, not 26"):
+        slmm.glmer(spec["formula"], ref.data("cbpp_logit_agq1"), "binomial", nAGQ=26)
+    with pytest.raises(slmm.FormulaError, match=r"nAGQ > 1 is only available for models with a single, scalar "
+                                                r"random-effects term \(lme4's words\); this model has \(\(Intercept\) "
+                                                r"\+ x \| g\)"):
+        slmm.glmer("y ~ x + (1 + x | g)", ref.data("binary_slope"), "binomial", nAGQ=5)
+    with pytest.raises(slmm.DataError, match="data must be a pandas DataFrame, not dict"):
+        slmm.glmer(spec["formula"], {"a": 1}, "binomial")
+
+
+def test_offset_as_an_expression_or_values():
+    spec = ref.case("poisson_offset_argument")
+    data = ref.data("poisson_offset_argument")
+    by_values = slmm.glmer("y ~ x + (1 | g)", data, "poisson", offset=np.log(data["exposure"].to_numpy()))
+    assert by_values.loglik == pytest.approx(spec["logLik"], rel=1e-9)
+    with pytest.raises(slmm.DataError, match=r"offset='lg\(exposure\)' is neither a column of the data nor an "
+                                             r"expression on its columns"):
+        slmm.glmer("y ~ x + (1 | g)", data, "poisson", offset="lg(exposure)")

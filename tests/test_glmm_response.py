@@ -88,7 +88,8 @@ def _first_row(data, column, value):
      lambda: cbpp().assign(y=np.where(np.arange(56) == 0, -1.0, (cbpp()["incidence"] > 0).astype(float))), None,
      r"y values must be 0 <= y <= 1 .* 1 value\(s\) outside \[0, 1\] \(first at row 0\)"),
     ("poisson_negative_count", "incidence ~ period + (1 | herd)", "poisson",
-     lambda: _first_row(cbpp(), "incidence", -1), None, r"negative values not allowed for the 'Poisson' family \(lme4's words\): 1 negative count\(s\), first at "
+     lambda: _first_row(cbpp(), "incidence", -1), None,
+     r"negative values not allowed for the 'Poisson' family \(lme4's words\): 1 negative count\(s\), first at "
      r"row 0; a Poisson response counts events"),
     ("cbind_successes_above_trials", CBPP_FORMULA, "binomial", lambda: _first_row(cbpp(), "incidence", 20), None,
      r"cbind\(incidence, size - incidence\): 1 row\(s\) have negative failures 'size - incidence' \(more successes "

@@ -79,3 +79,17 @@ def test_the_result_owns_its_factor():
     ref.at_lme4("verbagg")
     fit.__dict__.pop("condvar", None)
     np.testing.assert_allclose(fit.ranef_table()["condsd"], before, rtol=1e-12)
+
+
+def test_pickle_round_trip():
+    import pickle
+
+    fit = ref.fit("binary_slope")
+    table = fit.ranef_table()
+    again = pickle.loads(pickle.dumps(fit))
+    np.testing.assert_array_equal(again.fitted, fit.fitted)
+    assert str(again.summary()) == str(fit.summary())
+    again.__dict__.pop("condvar", None)
+    np.testing.assert_allclose(again.ranef_table()["condsd"], table["condsd"], rtol=1e-12)
+    new = ref.newdata("binary_slope")
+    np.testing.assert_allclose(again.predict(new, allow_new_levels=True), fit.predict(new, allow_new_levels=True))

@@ -12,7 +12,7 @@ from .quadrature import MAX_NAGQ
 
 
 def glmer(formula: str, data, family="binomial", link=None, nAGQ: int = 1, weights=None, offset=None, start=None,
-          verbose: bool = False, tol_pwrss: float = TOL_PWRSS, exact_modes: bool = False):
+          verbose: bool = False, tol_pwrss: float = TOL_PWRSS, exact_modes: bool = False, solver=None):
     """Fit a generalized linear mixed model as ``lme4::glmer(formula, data, family, nAGQ, weights, offset)`` does.
 
     ``family``: "binomial" (links "logit", "probit", "cloglog", "cauchit", "log"), "poisson" ("log",
@@ -28,17 +28,18 @@ def glmer(formula: str, data, family="binomial", link=None, nAGQ: int = 1, weigh
     relative). lme4 then takes log|L|^2 from the factor of the step before the last, which its estimates
     and standard errors inherit (about 1e-4 in the deviance and 1% in the standard errors of cbpp):
     the fit follows it, to give lme4's numbers. ``exact_modes=True`` evaluates the approximation at the
-    modes themselves instead (PIRLS until the deviance is steady to 1e-12).
+    modes themselves instead (PIRLS until the deviance is steady to 1e-12). ``solver`` replaces the default
+    Solver (BlockedSolver where the later terms fit in memory, CholmodSolver otherwise).
     The fit keeps a reference to ``data`` (``fit.data``).
     """
     if isinstance(nAGQ, bool) or not isinstance(nAGQ, (int, float)) or nAGQ != int(nAGQ) or not 0 <= nAGQ <= MAX_NAGQ:
         raise FormulaError(f"nAGQ must be a whole number from 0 to {MAX_NAGQ}, not {nAGQ!r}")
-    model = GlmmModel.from_formula(formula, data, family, link, weights, offset)
+    model = GlmmModel.from_formula(formula, data, family, link, weights, offset, solver)
     if nAGQ > 1 and not model.scalar_single_term:
+        terms = ", ".join(f"({' + '.join(t.columns)} | {t.group})" for t in model.design.terms)
         raise FormulaError(
             "nAGQ > 1 is only available for models with a single, scalar random-effects term (lme4's words); "
-            f"this model has {', '.join(f'({chr(43).join(t.columns)} | {t.group})' for t in model.design.terms)}: "
-            "use nAGQ = 1 (the Laplace approximation)"
+            f"this model has {terms}: use nAGQ = 1 (the Laplace approximation)"
         )
     fit = GlmerFit(model, int(nAGQ), start, verbose, tol_pwrss, exact_modes).run()
     fit.data = data

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DataError
 
-from .pirls import TOL_PWRSS, VALUE_TOL, Pirls, PirlsState
+from .pirls import TOL_PWRSS, VALUE_TOL, FirstStep, Pirls, PirlsState
 from .quadrature import gauss_hermite
 
 
@@ -39,6 +39,7 @@ class GlmmDeviance:
         self.start, self.exact = start, exact
         self.pirls = Pirls(model, tol=tol, value_tol=VALUE_TOL if exact else None)
         self.rule = gauss_hermite(self.nAGQ) if self.nAGQ > 1 else None
+        self._first = None  # the first step's products, the same for every evaluation (lme4's way)
         self.last: PirlsState | None = None
         self.evaluations = 0
 
@@ -56,8 +57,12 @@ class GlmmDeviance:
         else:  # lme4: from the stage's linear predictor, every time
             start = self.start
             eta = start.eta
+            if self._first is None:
+                with self.model.threads():
+                    self._first = FirstStep(self.model, eta)
         beta = start.beta if self.nAGQ == 0 else pars[self.n_theta:]
-        return self.pirls.run(theta, start.u, beta, joint=self.nAGQ == 0, eta=eta)
+        return self.pirls.run(theta, start.u, beta, joint=self.nAGQ == 0, eta=eta,
+                              first=None if self.exact else self._first)
 
     def __call__(self, pars: np.ndarray) -> float:
         self.evaluations += 1

@@ -128,7 +128,10 @@ class Binomial(Family):
 
     def aic_function(self, y, n, wt):
         """-2 sum (w / m) log dbinom(round(m y), round(m), mu) with m the trials (or the weights, when no
-        trial count exceeds 1), as lme4's binomialDist::aic; the binomial coefficients computed once."""
+        trial count exceeds 1), as lme4's binomialDist::aic; the binomial coefficients computed once. For 0/1
+        outcomes of weight 1 that is the deviance itself."""
+        if np.all((y == 0) | (y == 1)) and np.all(wt == 1) and np.all(n == 1):
+            return lambda mu, dev: float(dev)
         m = n if np.any(n > 1) else wt
         successes = np.rint(m * y)
         m = np.rint(m)

@@ -104,10 +104,7 @@ class GlmerFit:
         model = self.model
         n_theta, lower_theta = model.n_theta, model.covariance.lower
         theta0 = self._start_theta()
-        stage1 = self._deviance(0, initial_state(model, model.covariance.theta0, self.tol_pwrss))
-        rhobeg = min(0.95, 0.2 * float(np.max(np.abs(theta0)))) or 0.2
-        first = bobyqa(stage1, theta0, lower_theta, np.full(n_theta, rhobeg), STAGE1_RHOEND)
-        self._say(f"stage 1 (nAGQ = 0): theta {first.x}, deviance {first.fun:.10g}, {first.nfev} evaluations")
+        stage1, first = self._stage1(theta0)
         names = list(model.covariance.names)
         step = None
         if self.nAGQ == 0:
@@ -146,14 +143,12 @@ class GlmerFit:
 
         model = self.model
         pars = np.asarray(pars, dtype=float)
-        stage1 = self._deviance(0, initial_state(model, model.covariance.theta0, self.tol_pwrss))
         names = list(model.covariance.names)
         if self.nAGQ == 0:
-            deviance, derivatives = stage1, None
+            deviance = self._deviance(0, initial_state(model, model.covariance.theta0, self.tol_pwrss))
+            derivatives = None
         else:
-            theta0 = self._start_theta()
-            rhobeg = min(0.95, 0.2 * float(np.max(np.abs(theta0)))) or 0.2
-            first = bobyqa(stage1, theta0, model.covariance.lower, np.full(model.n_theta, rhobeg), STAGE1_RHOEND)
+            stage1, first = self._stage1(self._start_theta())
             deviance = self._deviance(self.nAGQ, stage1.state(first.x))
             names += model.fixef_names
         value = deviance(pars)
@@ -164,6 +159,16 @@ class GlmerFit:
         if derivatives is not None:
             summary.gradient, summary.hessian = derivatives
         return GlmerResult(model, self.nAGQ, deviance.state(pars), value, summary, derivatives)
+
+    def _stage1(self, theta0: np.ndarray):
+        """lme4's first PIRLS at the template identity, then theta by BOBYQA on the nAGQ = 0 deviance with
+        minqa's trust region: (that deviance, the optimizer's result)."""
+        model = self.model
+        stage1 = self._deviance(0, initial_state(model, model.covariance.theta0, self.tol_pwrss))
+        rhobeg = min(0.95, 0.2 * float(np.max(np.abs(theta0)))) or 0.2
+        first = bobyqa(stage1, theta0, model.covariance.lower, np.full(model.n_theta, rhobeg), STAGE1_RHOEND)
+        self._say(f"stage 1 (nAGQ = 0): theta {first.x}, deviance {first.fun:.10g}, {first.nfev} evaluations")
+        return stage1, first
 
     def _start_theta(self) -> np.ndarray:
         if self.start is None:

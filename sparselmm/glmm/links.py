@@ -64,7 +64,11 @@ class Logit(Link):
         return special.logit(mu)
 
     def linkinv(self, eta):
-        return np.clip(special.expit(eta), EPS, 1.0 - EPS)
+        with np.errstate(over="ignore"):
+            mu = np.exp(-eta)  # 1 / (1 + exp(-eta)): R's plogis, accurate in relative terms everywhere
+        mu += 1.0
+        np.reciprocal(mu, out=mu)
+        return np.clip(mu, EPS, 1.0 - EPS, out=mu)
 
     def mu_eta(self, eta):
         return np.maximum(_dlogis(eta), EPS)

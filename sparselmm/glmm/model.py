@@ -15,9 +15,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from .._threads import blas_threads
 from ..covariance import CovarianceStructure
-from .. import checks
 from ..design import Design
 from ..errors import DataError, FormulaError
 from ..evaluate import Evaluator
@@ -34,7 +34,7 @@ from .response import check_binomial_successes, evaluate_response, placeholder_n
 class GlmmModel:
     """A generalized linear mixed model ready to fit: g(E[y | b]) = offset + X beta + Z b, b = Lambda(theta) u."""
 
-    def __init__(self, design, family, response, formula, weights_text=None, offset_text=None):
+    def __init__(self, design, family, response, formula, weights_text=None, offset_text=None, solver=None):
         self.design, self.family, self.response, self.formula = design, family, response, formula
         self.weights_text, self.offset_text = weights_text, offset_text
         coded = design.coded
@@ -47,20 +47,51 @@ class GlmmModel:
         self.weights = self.prior_weights * self.trials  # lme4's weights(fit): trials times the prior weights
         self.offset = np.zeros(len(rows)) if coded.offset is None else coded.offset
         self.family.check(self.y, rows)
-        self.aic = family.aic_function(self.y, self.trials, self.weights)  # aic(mu, dev): the family's aic()
-        self.dev_resids = family.dev_resids_function(self.y, self.weights)  # dev_resids(mu)
+        self._response_functions()
         if family.name == "binomial" and response.kind == "numeric" and coded.weights is not None:
             check_binomial_successes(self.y, self.weights)
         with blas_threads(lapack=False):
             self.products = WeightedProducts(coded, design.terms)
             unit = self.products.crossproducts(self.weights)
-        blocked = BlockedSolver()
-        solver = blocked if blocked.fits(unit, self.covariance) else CholmodSolver()
-        self.base_solver = solver.bind(unit, self.covariance)
+        terms = design.terms
+        self._scalar = np.array([t.m for t in terms]) if all(t.k == 1 for t in terms) else None
+        if solver is None:
+            blocked = BlockedSolver()
+            solver = blocked if blocked.fits(unit, self.covariance) else CholmodSolver()
+        self._solver_settings = solver
+        self._base_solver = solver.bind(unit, self.covariance)
+
+    @property
+    def base_solver(self):
+        """The solver bound to the pattern of Z'Z, whose ``with_products`` every PIRLS step factors with
+        (bound again after unpickling: a CHOLMOD factor cannot be pickled)."""
+        if self._base_solver is None:
+            with blas_threads(lapack=False):
+                unit = self.products.crossproducts(self.weights)
+            self._base_solver = self._solver_settings.bind(unit, self.covariance)
+        return self._base_solver
+
+    def _response_functions(self) -> None:
+        """The family's aic(mu, dev) and dev_resids(mu) for this response, with what can be computed once."""
+        self.aic = self.family.aic_function(self.y, self.trials, self.weights)
+        self.dev_resids = self.family.dev_resids_function(self.y, self.weights)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_base_solver"] = None
+        del state["aic"], state["dev_resids"]  # closures: made again on unpickling
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._response_functions()
 
     @classmethod
-    def from_formula(cls, formula: str, data, family="binomial", link=None, weights=None, offset=None) -> "GlmmModel":
-        """The model of an lme4 formula over a pandas DataFrame (see :func:`sparselmm.glmer`)."""
+    def from_formula(cls, formula: str, data, family="binomial", link=None, weights=None, offset=None,
+                     solver=None) -> "GlmmModel":
+        """The model of an lme4 formula over a pandas DataFrame (see :func:`sparselmm.glmer`); ``solver`` (a
+        :class:`~sparselmm.solvers.Solver`) replaces the default: blocked where the later terms fit in memory,
+        CHOLMOD otherwise."""
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
         family = make_family(family, link)
@@ -72,12 +103,19 @@ class GlmmModel:
         with blas_threads(lapack=False):
             design = glmm_design(replace(parsed, response=Name(name)), frame, weights, offset_values)
         weights_text = weights if isinstance(weights, str) else None
-        return cls(design, family, response, parsed, weights_text, offset_text)
+        return cls(design, family, response, parsed, weights_text, offset_text, solver)
+
+    def times_lambda(self, theta: np.ndarray, B: np.ndarray, transpose: bool = False) -> np.ndarray:
+        """Lambda B (or Lambda' B): for scalar terms one product by the repeated theta, else the structure's."""
+        if self._scalar is None:
+            return self.covariance.times_lambda(theta, B, transpose)
+        scale = np.repeat(theta, self._scalar)
+        return scale * B if B.ndim == 1 else scale[:, None] * B
 
     def threads(self):
         """The BLAS threads a PIRLS run works in: the solver's choice where its dense block is large, else
         one thread for every pool (the calls are tiny, and threads woken for them wait for a busy core)."""
-        if isinstance(self.base_solver, BlockedSolver) and self.q - self.design.terms[0].q >= SMALL_DENSE:
+        if not isinstance(self.base_solver, BlockedSolver) or self.q - self.design.terms[0].q >= SMALL_DENSE:
             return self.base_solver.threads()
         return blas_threads(lapack=False)
 

@@ -13,8 +13,9 @@ for u alone (beta held in the offset: lme4's nAGQ >= 1 stage) or for u and beta
 together (nAGQ = 0). The penalized deviance is sum(dev residuals) + |u|^2 at the
 new mu; the loop stops when it changes by less than ``tol`` (lme4's tolPwrss,
 1e-7) relative, halving a step that raised it (at most 20 times). As in lme4, the
-factor kept is that of the last step's weights, and the Laplace deviance is
-aic(y | mu) + |u|^2 + log|L|^2 (the nAGQ = 0 criterion is the same, at the joint mode).
+factor kept is the last step's, made with the weights of the iterate before it, and
+the Laplace deviance is aic(y | mu) + |u|^2 + log|L|^2 (the nAGQ = 0 criterion is
+the same, at the joint mode).
 """
 
 from __future__ import annotations
@@ -42,18 +43,36 @@ class PirlsState:
     beta: np.ndarray  # (p,) the fixed effects (given, or estimated with u)
     eta: np.ndarray  # (n,) linear predictor, offsets included
     mu: np.ndarray  # (n,)
-    solver: object  # the bound solver holding the factor of the last step's weights
+    solver: object  # the last step's bound solver (its work arrays are shared: valid until the next factorization)
     logdet: float  # log |L|^2 of that factor (lme4's ldL2)
     ZtWZ_diagonal: np.ndarray  # (q,) the diagonal of that step's Z'WZ (adaptive quadrature's scales)
     RX: np.ndarray  # (p, p) that step's RX (R'R = X'WX - RZX'RZX)
     iterations: int
-    dev_resid: np.ndarray  # (n,) deviance residuals at mu (their squares: sum(y, mu) gives the deviance)
+    dev_resid: np.ndarray  # (n,) each row's deviance at mu (lme4's devResid, squared residuals): they sum to it
     laplace: float  # aic(y | mu) + |u|^2 + log|L|^2
     working_weights: np.ndarray  # (n,) the W of the last step (the factor's)
 
     @property
     def ussq(self) -> float:
         return float(self.u @ self.u)
+
+
+class FirstStep:
+    """The first PIRLS step's weights and products where every run starts from one linear predictor eta0
+    (lme4's lp0): W, Z'WZ (its solver) and Z'Wz0, Z'WX, X'WX, X'Wz0 do not change between runs, since z0 =
+    eta0 - offset + (y - mu0) / (dmu/deta) does not; with beta in the offset, Z'W(z0 - X beta) is
+    Z'Wz0 - Z'WX beta. A run then starts with a factorization at its theta, and no pass over the rows."""
+
+    def __init__(self, model, eta: np.ndarray):
+        family = model.family
+        mu = family.link.linkinv(eta)
+        mu_eta = family.link.mu_eta(eta)
+        self.weights = mu_eta * mu_eta * (model.weights / family.variance(mu))
+        z = eta - model.offset + (model.y - mu) / mu_eta
+        if not (np.all(np.isfinite(self.weights)) and np.all(np.isfinite(z))):
+            raise model.pirls_error("PIRLS loop resulted in NaN value", model.covariance.theta0)
+        self.products = model.products.crossproducts(self.weights, z, with_fixed=True)
+        self.solver = model.base_solver.with_products(self.products)
 
 
 class Pirls:
@@ -71,10 +90,11 @@ class Pirls:
         self.model, self.tol, self.value_tol, self.maxit = model, tol, value_tol, maxit
 
     def run(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray, joint: bool, eta: np.ndarray | None = None,
-            value_tol: float | None = None) -> PirlsState:
+            value_tol: float | None = None, first: "FirstStep | None" = None) -> PirlsState:
         """The modes at ``theta``: of u given ``beta`` (in the offset), or of u and beta together (``joint``),
         from the start (``u``, ``beta``), or from the linear predictor ``eta`` where given (lme4's first fit
-        starts from the family's mustart). Step halving goes back toward the start."""
+        starts from the family's mustart). Step halving goes back toward the start. ``first`` holds the
+        first step's products where every run starts from the same ``eta`` (see :class:`FirstStep`)."""
         model = self.model
         value_tol = self.value_tol if value_tol is None else value_tol
         value_tol = np.inf if value_tol is None else value_tol
@@ -88,10 +108,19 @@ class Pirls:
         oldpdev, old_value, steady, extra = np.finfo(float).max, np.inf, False, 0
         with model.threads():
             for iteration in range(1, self.maxit + 1):
-                mu_eta = family.link.mu_eta(eta)
-                w = mu_eta * mu_eta * (wt / family.variance(mu))
-                z = eta - offset + (y - mu) / mu_eta
-                u_new, beta_new, solver, RX, diagonal = self._solve(theta, w, z, joint, beta)
+                if iteration == 1 and first is not None:
+                    w, products, solver = first.weights, first.products, first.solver
+                    Zty = products.Zty if joint else products.Zty - products.ZtX @ beta
+                else:
+                    mu_eta = family.link.mu_eta(eta)
+                    w = mu_eta * mu_eta * (wt / family.variance(mu))
+                    z = eta - offset + (y - mu) / mu_eta
+                    if not np.all(np.isfinite(w)) or not np.all(np.isfinite(z)):
+                        raise model.pirls_error("PIRLS loop resulted in NaN value", theta)
+                    products = model.products.crossproducts(w, z, with_fixed=joint)
+                    solver, Zty = model.base_solver.with_products(products), products.Zty
+                u_new, beta_new, RX = self._solve(theta, solver, products, Zty, joint, beta)
+                diagonal = products.ZtZ.diagonal()
                 eta, mu, dev = self._predict(offset, theta, u_new, beta_new if joint else None)
                 pdev = float(dev.sum() + u_new @ u_new)
                 steady = steady or abs((oldpdev - pdev) / pdev) < self.tol
@@ -127,35 +156,29 @@ class Pirls:
                                     theta)
         return u_new, beta_new, eta, mu, dev, pdev
 
-    def _solve(self, theta, w, z, joint: bool, beta):
-        """One penalized least squares step for the weights w and working response z."""
+    def _solve(self, theta, solver, products, Zty, joint: bool, beta):
+        """One penalized least squares step: the factor at theta of ``solver`` (bound to the step's Z'WZ), the
+        right side Z'Wz (``Zty``; with X's products for the joint step)."""
         model = self.model
-        if not np.all(np.isfinite(w)) or not np.all(np.isfinite(z)):
-            raise model.pirls_error("PIRLS loop resulted in NaN value", theta)
-        products = model.products.crossproducts(w, z, with_fixed=joint)
-        solver = model.base_solver.with_products(products)
         try:
             solver.update(theta)
         except np.linalg.LinAlgError as error:
             raise model.pirls_error(f"the penalized system lost positive definiteness ({error})", theta) from error
-        right = products.Zty[:, None] if not joint else np.column_stack([products.Zty, products.ZtX])
-        solved = solver.solve_L(model.covariance.times_lambda(theta, right, transpose=True))
-        diagonal = products.ZtZ.diagonal()
+        right = Zty[:, None] if not joint else np.column_stack([Zty, products.ZtX])
+        solved = solver.solve_L(model.times_lambda(theta, right, transpose=True))
         if not joint:
-            u = solver.solve_Lt(solved[:, :1])[:, 0]
-            return u, beta, solver, None, diagonal
+            return solver.solve_Lt(solved[:, :1])[:, 0], beta, None
         cu, RZX = solved[:, 0], solved[:, 1:]
         try:
             RX, _, beta_new, _ = fixed_effects_step(products, cu, RZX)
         except DataError as error:
             raise model.naming_the_model(str(error)) from error
-        u = solver.solve_Lt((cu - RZX @ beta_new)[:, None])[:, 0]
-        return u, beta_new, solver, RX, diagonal
+        return solver.solve_Lt((cu - RZX @ beta_new)[:, None])[:, 0], beta_new, RX
 
     def _predict(self, offset, theta, u, beta):
         """eta, mu and the deviance residuals at (u, beta); beta None when it is in the offset."""
         model = self.model
-        eta = offset + model.products.Z_times(model.covariance.times_lambda(theta, u))
+        eta = offset + model.products.Z_times(model.times_lambda(theta, u))
         if beta is not None:
             eta = eta + model.X @ beta
         mu = model.family.link.linkinv(eta)

@@ -54,31 +54,39 @@ class WeightedProducts:
         return kinds
 
     def _build_pattern(self) -> None:
+        """The pattern (both triangles) and, per kind of product, each row's position among the kind's own
+        entries (``local``), those entries' positions in the pattern and their transposes'."""
         q = self.q
         lower_keys = [cols * q + rows for rows, cols, _ in self._lower]  # CSC order: column, then row
-        keys = np.unique(np.concatenate(lower_keys + [cols * q + rows for rows, cols in
-                                                      ((c, r) for r, c, _ in self._lower)]))
-        self._keys = keys
-        self._index = [np.searchsorted(keys, k) for k in lower_keys]
+        upper_keys = [rows * q + cols for rows, cols, _ in self._lower]
+        keys = np.unique(np.concatenate(lower_keys + upper_keys))
+        self._kinds = []
+        for (_, _, values), lower, upper in zip(self._lower, lower_keys, upper_keys):
+            entries, local = np.unique(lower, return_inverse=True)
+            mirrored = np.unique(upper)
+            targets = np.searchsorted(keys, entries)
+            transposed = entries % q * q + entries // q
+            mirror = None if np.array_equal(entries, mirrored) else np.searchsorted(keys, transposed)
+            self._kinds.append((local.astype(np.int64), len(entries), targets, mirror, values))
+        self._lower = None  # the rows' positions are in the kinds now
         rows, cols = keys % q, keys // q
-        self._transpose = np.searchsorted(keys, rows * q + cols)  # the position of (c, r) for each (r, c)
-        self._diagonal = np.flatnonzero(rows == cols)
-        self._below = rows > cols
         indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=q))]).astype(np.int32)
         self._pattern = (rows.astype(np.int32), indptr)
+        self._nnz = len(keys)
 
     @property
     def nnz(self) -> int:
-        return len(self._keys)
+        return self._nnz
 
     # ------------------------------------------------------------ for new weights
     def ZtWZ(self, w: np.ndarray) -> sp.csc_matrix:
         """Z'WZ (q, q), both triangles, on the fixed pattern (sorted indices; zeros kept where weights vanish)."""
-        lower = np.zeros(self.nnz)
-        for (_, _, values), index in zip(self._lower, self._index):
-            lower += np.bincount(index, weights=w if values is None else w * values, minlength=self.nnz)
-        data = lower + np.where(self._below, 0.0, lower[self._transpose])
-        data[self._diagonal] = lower[self._diagonal]
+        data = np.zeros(self._nnz)
+        for local, size, targets, mirror, values in self._kinds:
+            sums = np.bincount(local, weights=w if values is None else w * values, minlength=size)
+            data[targets] = sums
+            if mirror is not None:
+                data[mirror] = sums
         indices, indptr = self._pattern
         return sp.csc_matrix((data, indices, indptr), shape=(self.q, self.q))
 

@@ -10,6 +10,8 @@ u, against the saturated model, without the penalty).
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from functools import cached_property
 from types import SimpleNamespace
 
@@ -18,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import postfit
-from ..errors import DataError
+from ..errors import ConvergenceWarning, DataError
 from ..pls import fixed_effects_step
 
 
@@ -40,6 +42,13 @@ class GlmerResult:
         self._objective = float(objective)
         self.optsummary, self.derivatives, self.stage1 = optsummary, derivatives, stage1
         self.data = None
+
+    def __getstate__(self) -> dict:
+        """Pickle without solvers (a CHOLMOD factor cannot be pickled); the result binds its own when needed."""
+        state = dict(self.__dict__)
+        state.pop("_solver", None)
+        state["state"] = replace(self.state, solver=None)
+        return state
 
     # ----------------------------------------------------------- the model
     @property
@@ -83,7 +92,7 @@ class GlmerResult:
         model = self.model
         products = model.products.crossproducts(self.state.working_weights)
         with model.threads():
-            return type(model.base_solver)().bind(products, model.covariance).update(self.theta)
+            return model.base_solver.bind(products, model.covariance).update(self.theta)  # new, the same settings
 
     def _RX(self) -> np.ndarray:
         if self.state.RX is not None:
@@ -173,10 +182,6 @@ class GlmerResult:
             matrix = block + block.T
             if np.linalg.eigvalsh(matrix).min() > 0:
                 return matrix
-        import warnings
-
-        from ..errors import ConvergenceWarning
-
         warnings.warn("variance-covariance matrix computed from finite-difference Hessian is\nnot positive definite "
                       "or contains NA values: falling back to var-cov estimated from RX", ConvergenceWarning,
                       stacklevel=3)
