@@ -474,7 +474,7 @@ class _Pieces:
     beta: np.ndarray
     effects: tuple  # per term, its random effects (levels, k)
     groups: set  # the terms' groups the prediction includes
-    what: str  # fitted, residuals, hatvalues or predict
+    what: str  # fitted, residuals, pearson (residuals times sqrt(w)), hatvalues or predict
     allow_new_levels: bool = True
     hat: tuple | None = None  # (Lambda, K, RX^-1, the SchurInverse) for leverages
 
@@ -517,7 +517,7 @@ class DistributedRows:
         return self._rows(newdata, "predict", groups=groups, allow_new_levels=allow_new_levels)
 
     def scaled_residual_quantiles(self, probabilities=(0.0, 0.25, 0.5, 0.75, 1.0), samples: int = 4096):
-        """Exact quantiles (R's type 7, numpy's default) of residuals / sigma, for the summary, in two passes
+        """Exact quantiles (R's type 7, numpy's default) of Pearson residuals / sigma, for the summary, in two passes
         that bring the client a sketch and a few brackets of values, never all of them.
 
         Pass 1: per partition, its count and every s-th of its sorted values (``samples`` of them, first
@@ -527,7 +527,8 @@ class DistributedRows:
         is then read off exactly (a bracket that missed, which ties could cause, is widened and read again).
         """
         dask = _dask()
-        scaled = (self.residuals() / self.fit.sigma).to_delayed()
+        pearson = self._rows(self.fit.design.data, "pearson")  # sqrt(w) (y - mu): lme4's summary scales these
+        scaled = (pearson / self.fit.sigma).to_delayed()
         sketches = _compute(dask, [dask.delayed(_sketch)(part, samples) for part in scaled])
         n = sum(count for count, _, _ in sketches)
         positions = (n - 1) * np.asarray(probabilities, dtype=float)
@@ -599,8 +600,10 @@ def _partition_rows(part: pd.DataFrame, pieces: _Pieces) -> pd.Series:
                     "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
                 )
             values[known] += np.sum(matrix[known] * b[level[known]], axis=1)
-        if what == "residuals":
+        if what in ("residuals", "pearson"):
             values = coded.y - values
+        if what == "pearson" and coded.weights is not None:
+            values = np.sqrt(coded.weights) * values
     if predicting:
         out = np.full(len(part), np.nan)
         out[coded.rows] = values

@@ -199,6 +199,21 @@ def test_the_default_scheduler_gives_the_same_fit():
     assert spread.objective(theta, REML) == pytest.approx(whole.objective(theta, REML), rel=1e-12)
 
 
+def test_offsets_in_the_formula_and_as_an_argument_with_weights():
+    formula, REML, data, _ = load("weights_reml")
+    formula = "Reaction ~ Days + offset(off) + offset(2 * off2) + (Days | Subject)"
+    theta = np.array([0.8, -0.02, 0.2])
+    for arguments in ({"weights": "w"}, {"weights": "w", "offset": "x"}, {"offset": "x"}):
+        whole = LinearMixedModel.from_formula(formula, data, **arguments)
+        with dask.config.set(scheduler="sync"):
+            spread = LinearMixedModel.from_dask(formula, as_dask(pieces(data)), **arguments)
+        assert spread.objective(theta, REML) == pytest.approx(whole.objective(theta, REML), rel=1e-12), arguments
+        a, b = spread.at(theta, REML), whole.at(theta, REML)
+        with dask.config.set(scheduler="sync"):
+            np.testing.assert_allclose(a.fitted.compute().to_numpy(), b.fitted, rtol=1e-10)
+            np.testing.assert_allclose(a.hatvalues().compute().to_numpy(), b.hatvalues(), rtol=1e-9)
+
+
 def test_known_categories_need_no_levels_pass_and_unused_ones_are_dropped(monkeypatch):
     """Columns of known categories give the levels without a pass; categories no row uses are dropped, as lme4
     drops unused levels, even the first of a fixed-effects factor (whose columns then change)."""
