@@ -14,31 +14,47 @@ import warnings
 
 import numpy as np
 
-from .errors import DataError, RankDeficiencyWarning, ScaleWarning
+from .errors import CheckWarning, DataError, RankDeficiencyWarning, ScaleWarning
 
 RANK_TOLERANCE = 1e-7  # lme4 drops a column whose QR residual is below this (relative)
 SCALE_TOLERANCE = 1e3  # lme4's checkScaleX tol
 
 
-def check_terms(terms, nobs: int) -> None:
-    """lme4's checks of the random-effects terms: at least 2 levels, fewer levels and effects than rows."""
+CHECK_DEFAULTS = {"check_nlev_gtr_1": "stop", "check_nobs_vs_nlev": "stop", "check_nobs_vs_nRE": "stop"}
+CHECK_ACTIONS = ("ignore", "warning", "stop")
+
+
+def check_terms(terms, nobs: int, actions: dict | None = None) -> None:
+    """lme4's checks of the random-effects terms: at least 2 levels, fewer levels and effects than rows.
+
+    ``actions`` (lmerControl's check.nlev.gtr.1, check.nobs.vs.nlev, check.nobs.vs.nRE, as
+    ``check_nlev_gtr_1`` ...) says for each whether a failure stops the fit (the default), warns or is
+    ignored, as lme4's own tests fit a factor with a level per row with the check set to "warning".
+    """
+    actions = {**CHECK_DEFAULTS, **(actions or {})}
     for term in terms:
         if term.m < 2:
-            raise DataError(
-                f"the grouping factor '{term.group}' has only {term.m} level in the data used; "
-                "a random effect needs at least 2 levels (drop the term or fix the column)"
-            )
+            report(actions["check_nlev_gtr_1"], "check_nlev_gtr_1",
+                   f"the grouping factor '{term.group}' has only {term.m} level in the data used; "
+                   "a random effect needs at least 2 levels (drop the term or fix the column)")
         if term.m >= nobs:
-            raise DataError(
-                f"the grouping factor '{term.group}' has {term.m} levels for {nobs} observations; "
-                "lme4 requires fewer levels than observations, or the random effects and the "
-                "residual variance are not identifiable"
-            )
+            report(actions["check_nobs_vs_nlev"], "check_nobs_vs_nlev",
+                   f"the grouping factor '{term.group}' has {term.m} levels for {nobs} observations; "
+                   "lme4 requires fewer levels than observations, or the random effects and the "
+                   "residual variance are not identifiable")
         if term.q >= nobs:
-            raise DataError(
-                f"the term ({' + '.join(term.columns)} | {term.group}) has {term.q} random effects for "
-                f"{nobs} observations; they and the residual variance are not identifiable"
-            )
+            report(actions["check_nobs_vs_nRE"], "check_nobs_vs_nRE",
+                   f"the term ({' + '.join(term.columns)} | {term.group}) has {term.q} random effects for "
+                   f"{nobs} observations; they and the residual variance are not identifiable")
+
+
+def report(action: str, check: str, message: str) -> None:
+    """A failed check as ``action`` says: a DataError ("stop"), a CheckWarning ("warning") or nothing."""
+    if action == "stop":
+        raise DataError(f"{message} (lme4's {check.replace('_', '.')}; control=LmerControl({check}='warning') "
+                        "fits anyway)")
+    if action == "warning":
+        warnings.warn(message, CheckWarning, stacklevel=5)
 
 
 def check_fixed(names, nobs: int) -> None:
@@ -76,7 +92,7 @@ def independent_columns_of_gram(XtX: np.ndarray) -> list[int]:
 
 def dropped_columns(names, keep: list[int]) -> list[str]:
     """The names of the columns not kept; a warning in lme4's words when there are any, an error when none is kept."""
-    if not keep:
+    if not keep and len(names):  # no columns at all (y ~ 0 + (1 | g)) is a model lme4 fits
         raise DataError("every fixed-effects column is zero; the model has no fixed effects to estimate")
     kept = set(keep)
     dropped = [name for j, name in enumerate(names) if j not in kept]

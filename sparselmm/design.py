@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from . import checks
 from .errors import DataError
+from .rows import RowLayout, refuse_missing, subset_mask
 from .spec import CodedRows, DesignSpec, learn
 
 
@@ -29,6 +30,7 @@ class Design:
     n_dropped: int
     fit_messages: tuple = ()  # lme4's fitMsgs: dropped columns, predictors on very different scales
     coded: CodedRows | None = None  # the fit's rows (None for a design from chunks)
+    layout: RowLayout | None = None  # where those rows are in the caller's data (subset, na_action)
 
     # ------------------------------------------------------------ what the spec says
     @property
@@ -104,10 +106,19 @@ class Design:
         return self.coded.Z(self.terms)
 
 
-def build_design(formula, data, weights=None, offset=None) -> Design:
-    """Learn the spec of a model from ``data`` and check it, as lme4's ``lFormula`` does."""
-    spec, coded, X = learn(formula, data, weights, offset)
-    checks.check_terms(spec.terms, coded.nobs)
+def build_design(formula, data, weights=None, offset=None, contrasts=None, subset=None, control=None,
+                 na_action: str = "omit") -> Design:
+    """Learn the spec of a model from ``data`` and check it, as lme4's ``lFormula`` does.
+
+    ``subset`` and ``na_action`` are lmer's (see :mod:`sparselmm.rows`); ``control`` (an
+    :class:`~sparselmm.control.LmerControl`) sets how lme4's checks of the terms report."""
+    mask = subset_mask(data, subset)
+    spec, coded, X = learn(formula, data, weights, offset, contrasts, mask)
+    scope = np.arange(len(data)) if mask is None else np.flatnonzero(mask)
+    if na_action == "fail":
+        refuse_missing(data, spec.formula.columns(), scope, coded.n_dropped)
+    layout = RowLayout(data.index, scope, coded.rows, na_action)
+    checks.check_terms(spec.terms, coded.nobs, None if control is None else control.checks)
     keep = checks.independent_columns(X)
     dropped = checks.dropped_columns(spec.columns, keep)
     spec = spec.with_kept(keep)
@@ -116,4 +127,4 @@ def build_design(formula, data, weights=None, offset=None) -> Design:
     messages = [checks.rank_deficiency_message(len(dropped))] if dropped else []
     messages += checks.scale_messages(checks.column_summary(X))
     coded = replace(coded, X=X)
-    return Design(spec, coded.nobs, coded.n_dropped, tuple(messages), coded)
+    return Design(spec, coded.nobs, coded.n_dropped, tuple(messages), coded, layout)

@@ -37,3 +37,7 @@ class SingularFitWarning(SparseLMMWarning):
 
 class ConvergenceWarning(SparseLMMWarning):
     """The optimiser stopped without meeting its convergence criteria."""
+
+
+class CheckWarning(SparseLMMWarning):
+    """One of lme4's checks of the design failed, and ``control`` asked for a warning instead of an error."""

@@ -1,8 +1,9 @@
 """The value of a formula's expression on a data frame: columns, arithmetic, and R's functions.
 
-``x``, ``log(x + 1)``, ``I(x^2)``, ``factor(g)``, ``scale(x)`` are evaluated as R evaluates
-them in a model frame. A transform whose result depends on the data it is applied to
-(``scale(x)``: its centre and spread) learns its parameters from the data a fit is made
+``x``, ``log(x + 1)``, ``I(x^2)``, ``factor(g)``, ``scale(x)``, ``poly(x, 2)`` are evaluated as
+R evaluates them in a model frame (the functions are :mod:`sparselmm.transforms`). A transform
+whose result depends on the data it is applied to (``scale(x)``: its centre and spread;
+``poly``'s basis, ``ns``'s knots) learns its parameters from the data a fit is made
 on; new data (predictions, later chunks) are then transformed with the same parameters,
 as R's ``makepredictcall`` keeps them. Those parameters are the ``transforms`` of an
 :class:`Evaluator`: learned where it starts empty, used where they are given.
@@ -16,10 +17,6 @@ import pandas as pd
 from .errors import DataError, FormulaError
 from .formula import BinOp, Call, Name, Number, Paren, Unary, deparse
 
-_MATH = {
-    "log": np.log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp,
-    "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-}
 _ARITH = {
     "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "%%": np.mod,
 }
@@ -60,43 +57,37 @@ class Evaluator:
         value = self(node)
         if np.isscalar(value):
             return float(value)
+        if isinstance(value, Columns):
+            raise DataError(f"'{deparse(node)}' has {len(value.names)} columns; arithmetic needs a single one")
         if is_categorical(value):
             raise DataError(f"'{deparse(node)}' is categorical; arithmetic needs a numeric column")
         return as_float(deparse(node), value)
 
     def _call(self, node: Call):
-        if len(node.args) != 1:
-            raise FormulaError(f"'{deparse(node)}': {node.func}() takes exactly one argument here")
-        if node.func in ("factor", "as.factor"):
-            value = self(node.args[0])
-            return pd.Series(pd.Categorical(value)) if not is_categorical(value) else value
-        if node.func in ("I", "as.numeric"):
-            return self.numeric(node.args[0])
-        if node.func == "scale":
-            return self._scale(node)
-        if node.func in _MATH:
-            with np.errstate(all="ignore"):
-                return _MATH[node.func](self.numeric(node.args[0]))
-        known = ", ".join(sorted(list(_MATH) + ["I", "factor", "as.factor", "as.numeric", "scale"]))
-        raise FormulaError(f"unknown function '{node.func}' in '{deparse(node)}'; known functions: {known}")
+        from .transforms import function_of  # the functions use this module's types
 
-    def _scale(self, node: Call) -> np.ndarray:
-        """R's ``scale(x)``: centred by the mean, divided by the sd, of the values present where it is learned.
+        return function_of(node)(self, node)
 
-        As in R, a constant column (sd 0) or one with fewer than 2 values gives NaN,
-        which drops its rows; no numpy warning is raised for it.
-        """
-        value = self.numeric(node.args[0])
-        key = deparse(node)
-        if self.learning:
-            self.transforms[key] = scale_parameters(value)
-        center, spread = self.transforms[key]
-        with np.errstate(all="ignore"):  # infinite values give NaN, as in R
-            return (value - center) / spread
+
+class Columns:
+    """A matrix-valued variable (poly, ns, dummy): ``values`` (n, k) and the suffixes R gives its columns
+    (one column: the variable's own name, as R names a one-column matrix)."""
+
+    def __init__(self, values: np.ndarray, names: tuple):
+        self.values, self.names = np.asarray(values, dtype=float), tuple(names)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, rows: np.ndarray) -> "Columns":
+        return Columns(self.values[rows], self.names)
+
+    def column_names(self, key: str) -> list[str]:
+        return [key] if len(self.names) == 1 else [key + name for name in self.names]
 
 
 def scale_parameters(value: np.ndarray) -> tuple[float, float]:
-    """(mean, sd) of the values present: scale()'s centre and spread."""
+    """(mean, sd) of the values present: scale()'s centre and spread (:mod:`sparselmm.transforms`)."""
     present = value[~np.isnan(value)]
     with np.errstate(all="ignore"):
         center = float(present.mean()) if present.size else np.nan
@@ -106,7 +97,7 @@ def scale_parameters(value: np.ndarray) -> tuple[float, float]:
 
 def is_categorical(values) -> bool:
     """Factors are categories, booleans and text; an object column holding only numbers is numeric."""
-    if np.isscalar(values):
+    if np.isscalar(values) or isinstance(values, Columns):
         return False
     dtype = getattr(values, "dtype", np.asarray(values).dtype)
     if pd.api.types.is_object_dtype(dtype):

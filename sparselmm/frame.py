@@ -1,6 +1,7 @@
 """The model frame: the formula's variables evaluated on the data, rows with missing values dropped.
 
-This is R's ``model.frame`` with ``na.action = na.omit``. Every expression the
+This is R's ``model.frame`` with ``subset`` and ``na.action = na.omit`` (na.exclude is
+the same frame, laid out differently afterwards: sparselmm.rows). Every expression the
 formula uses (``x``, ``log(x)``, ``I(x^2)``, a grouping column) is evaluated on
 the caller's DataFrame without modifying it, and comes out either numeric (a
 float array) or categorical (integer codes into a list of level labels, levels
@@ -15,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
-from .evaluate import Evaluator, as_float, is_categorical
+from .errors import DataError, FormulaError
+from .evaluate import Columns, Evaluator, as_float, is_categorical
 from .formula import Formula, deparse, names_in
 
 
@@ -33,6 +34,7 @@ class Categorical:
     levels: tuple
     raw: tuple | None = None
     numeric: np.ndarray | None = None
+    ordered: bool = False  # an ordered factor (pandas' ordered Categorical): contr.poly by default, as in R
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class ModelFrame:
 
 
 def model_frame(formula: Formula, data, levels: dict | None = None, with_response: bool = True,
-                transforms: dict | None = None, weights=None, offset=None) -> ModelFrame:
+                transforms: dict | None = None, weights=None, offset=None, subset=None,
+                missing_groups_ok: bool = False) -> ModelFrame:
     """Evaluate every variable of ``formula`` on ``data`` and drop incomplete rows.
 
     Without ``levels`` the factors' levels are learned from the data. With
@@ -73,7 +76,10 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     without them they are learned (the frame's ``transforms``). New data for
     prediction need no response (``with_response=False``). ``weights`` and
     ``offset`` (lmer's arguments: a column's name or one value per row) join the
-    formula's ``offset()`` terms; rows missing any of them are dropped too.
+    formula's ``offset()`` terms; rows missing any of them are dropped too. ``subset``
+    (n,) bools keeps only those rows, after every variable was evaluated on all rows (as R's
+    model.frame, so that scale() and poly() learn from all of them). ``missing_groups_ok``
+    (predictions) keeps rows whose grouping value is missing, coded -2, for lme4's rules on them.
     """
     _check_data(formula, data, with_response)
     grouping = {deparse(g) for term in formula.random for g in term.group}
@@ -87,10 +93,13 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     outcome = evaluate(formula.response) if with_response else None  # evaluated apart: y ~ (1 | y) is legal
     extras = {"weights": _argument(data, weights, "weights"), "offset": _argument(data, offset, "offset")}
     offsets = [evaluate.numeric(node) for node in formula.offsets]
-    complete = np.ones(len(data), dtype=bool)
-    for values in list(raw.values()) + ([outcome] if with_response else []) + offsets + list(extras.values()):
+    tolerated = grouping - predictors if missing_groups_ok else set()
+    complete = np.ones(len(data), dtype=bool) if subset is None else np.asarray(subset, dtype=bool).copy()
+    in_subset = int(complete.sum())
+    checked = [value for key, value in raw.items() if key not in tolerated]
+    for values in checked + ([outcome] if with_response else []) + offsets + list(extras.values()):
         if values is not None:
-            complete &= ~np.asarray(pd.isna(values))
+            complete &= ~missing(values)
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         raise DataError(
@@ -103,7 +112,9 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
             as_factor = key in levels
         else:
             as_factor = key in grouping or is_categorical(values)
-        if not as_factor:
+        if isinstance(values, Columns):
+            variables[key] = Columns(_numeric(key, values.values, rows), values.names)
+        elif not as_factor:
             variables[key] = _numeric(key, values, rows)
         elif levels is not None:
             variables[key] = _coded_as(values, rows, levels[key])
@@ -117,7 +128,14 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     if extras["offset"] is not None:
         shifts.append(_numeric("offset", extras["offset"], rows))
     total = np.sum(shifts, axis=0) if shifts else None
-    return ModelFrame(response, variables, rows, len(data) - len(rows), evaluate.transforms, prior, total)
+    return ModelFrame(response, variables, rows, in_subset - len(rows), evaluate.transforms, prior, total)
+
+
+def missing(values) -> np.ndarray:
+    """(n,) bools: the rows where a variable is missing (any column of a matrix-valued one)."""
+    if isinstance(values, Columns):
+        return np.isnan(values.values).any(axis=1)
+    return np.asarray(pd.isna(values))
 
 
 def _argument(data: pd.DataFrame, value, what: str):
@@ -154,6 +172,8 @@ def _response(key: str, values, rows: np.ndarray) -> np.ndarray:
     """The response over the rows kept, (n,) floats: lmer needs a numeric one."""
     if is_categorical(values):
         raise DataError(f"the response '{key}' is not numeric; lmer needs a numeric response")
+    if isinstance(values, Columns):
+        raise DataError(f"the response '{key}' is a matrix of {len(values.names)} columns; lmer needs one numeric column")
     return _numeric(key, values, rows)
 
 
@@ -169,6 +189,9 @@ def _check_data(formula: Formula, data, with_response: bool = True) -> None:
     for name in formula.columns():
         if not with_response and name in response:
             continue
+        if name == "." and name not in columns:
+            raise FormulaError(f"the '.' in {formula.text!r} stands for the data's other columns and is expanded "
+                               "where a fit learns its design; write the columns out here")
         if name not in columns:
             close = [c for c in columns if c.lower() == name.lower()]
             hint = f" Did you mean '{close[0]}'?" if close else f" The data has columns: {', '.join(columns[:20])}."
@@ -182,14 +205,17 @@ HUGE = 1e150  # beyond this magnitude squares and cross-products overflow double
 
 def _numeric(key: str, values, rows: np.ndarray) -> np.ndarray:
     """The values over the rows kept, (n,) floats, all finite and of a magnitude whose squares are finite."""
-    kept = np.full(len(rows), float(values)) if np.isscalar(values) else as_float(key, values)[rows]
-    bad = ~np.isfinite(kept)
+    if np.isscalar(values):
+        kept = np.full(len(rows), float(values))
+    else:  # a matrix-valued variable's (n, k) values are floats already
+        kept = values[rows] if getattr(values, "ndim", 1) == 2 else as_float(key, values)[rows]
+    bad = ~np.isfinite(kept).reshape(len(rows), -1).all(axis=1)
     if bad.any():
         raise DataError(
             f"'{key}' has {bad.sum()} infinite value(s) (first at row {rows[np.argmax(bad)]}); "
             "remove or replace them before fitting"
         )
-    huge = np.abs(kept) > HUGE
+    huge = (np.abs(kept) > HUGE).reshape(len(rows), -1).any(axis=1)
     if huge.any():
         raise DataError(
             f"'{key}' has {huge.sum()} value(s) beyond {HUGE:g} in magnitude (first at row {rows[np.argmax(huge)]}); "
@@ -203,11 +229,12 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     sorted; only levels that occur. One hash pass over the values (pandas' factorize)."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     kept = series if len(rows) == len(series) else series.iloc[rows]
+    ordered = bool(getattr(series.dtype, "ordered", False))
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, categories = kept.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
     else:
         codes, uniques = pd.factorize(kept, sort=False)
-        categories = _sorted_levels(pd.Series(uniques, dtype=uniques.dtype))
+        categories = sorted_levels(pd.Series(uniques, dtype=uniques.dtype))
         order = pd.Index(uniques).get_indexer(pd.Index(categories, dtype=uniques.dtype))
         position = np.empty(len(uniques), dtype=np.int64)
         position[order] = np.arange(len(order))
@@ -216,7 +243,7 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     relabel = np.full(len(categories), -1, dtype=np.int64)
     relabel[used] = np.arange(len(used))
     raw = [categories[i] for i in used]
-    return Categorical(relabel[codes], labels(raw), tuple(raw))
+    return Categorical(relabel[codes], labels(raw), tuple(raw), ordered=ordered)
 
 
 def labels(levels) -> tuple:
@@ -231,17 +258,20 @@ def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     uniques_codes, uniques = pd.factorize(series if len(rows) == len(series) else series.iloc[rows])
     index = {label: i for i, label in enumerate(levels)}
-    table = np.array([index.get(label, -1) for label in labels(list(uniques))], dtype=np.int64)
-    return Categorical(table[uniques_codes] if len(table) else np.zeros(0, dtype=np.int64), tuple(levels))
+    table = np.array([index.get(label, -1) for label in labels(list(uniques))] + [MISSING], dtype=np.int64)
+    return Categorical(table[uniques_codes], tuple(levels))  # factorize's -1 (missing) picks MISSING
+
+
+MISSING = -2  # the code of a missing grouping value kept for prediction (an unseen level is -1)
 
 
 def merge_levels(raw_values: list) -> tuple:
     """Labels of the union of several chunks' raw level values, sorted as one column's would be."""
     unique = pd.unique(pd.Series(list(raw_values), dtype=object))
-    return labels(_sorted_levels(pd.Series(unique, dtype=object)))
+    return labels(sorted_levels(pd.Series(unique, dtype=object)))
 
 
-def _sorted_levels(series: pd.Series) -> list:
+def sorted_levels(series: pd.Series) -> list:
     unique = pd.unique(series)
     if pd.api.types.is_bool_dtype(series.dtype):
         return sorted(unique)

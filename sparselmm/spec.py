@@ -11,15 +11,16 @@ and R's model.frame with a fit's xlevels and predvars do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from .coding import model_matrix, term_columns
+from .coding import model_matrix, stack_columns, term_columns
+from .contrasts import resolve as resolve_contrasts
 from .errors import DataError
-from .formula import Formula, RandomTerm, deparse, parse_formula
-from .frame import Categorical, ModelFrame, model_frame
+from .formula import Formula, RandomTerm, deparse, expand_dot, parse_formula
+from .frame import MISSING, Categorical, ModelFrame, model_frame
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class TermSpec:
     columns: tuple
     levels: tuple
     source: RandomTerm
+    column_terms: tuple = ()  # per column, the variables of its model term (empty: the intercept)
 
     @property
     def k(self) -> int:
@@ -93,6 +95,8 @@ class DesignSpec:
     kept: tuple  # positions of the columns kept
     weights: str | None = None  # lmer's weights= where it named a column (chunks read it from each)
     offset: str | None = None  # lmer's offset= where it named a column (new data do not use it, as in lme4)
+    contrasts: dict = field(default_factory=dict)  # factor -> Contrast in X (lmer's contrasts=, else R's default)
+    random_contrasts: dict = field(default_factory=dict)  # factor -> Contrast in random-effects terms (defaults)
 
     @property
     def fixef_names(self) -> tuple:
@@ -111,55 +115,80 @@ class DesignSpec:
         return replace(self, kept=tuple(kept))
 
     def code(self, data, with_response: bool = True, all_columns: bool = False, weights=None,
-             offset=None) -> CodedRows:
+             offset=None, subset=None, terms=None) -> CodedRows:
         """``data`` coded as the spec codes: the fit's factor levels and transforms, its columns and terms.
 
         A fixed-effects factor level the spec does not know is an error; a grouping level it does not
         know gets code -1 (a new level, for prediction). ``all_columns`` keeps aliased columns too.
         The formula's offset() terms always apply; ``weights`` and ``offset`` (lmer's arguments) only as
         given here: a fit's chunks pass the spec's, new data for prediction none (as lme4's predict).
+        ``terms`` (positions in the spec's terms; for prediction) codes only those random-effects terms,
+        reads only the columns they need and keeps rows whose grouping value is missing (code -2).
         """
-        frame = model_frame(self.formula, data, levels=self.variable_levels, with_response=with_response,
-                            transforms=self.transforms, weights=weights, offset=offset)
+        formula = self.formula if terms is None else replace(self.formula, random=tuple(
+            self.terms[i].source for i in terms))
+        frame = model_frame(formula, data, levels=self.variable_levels, with_response=with_response,
+                            transforms=self.transforms, weights=weights, offset=offset, subset=subset,
+                            missing_groups_ok=terms is not None)
         _refuse_unseen_levels(self.formula.fixed, frame, "fixed effects")
-        X, names = model_matrix(self.formula.fixed, frame.variables, frame.nobs)
+        X, names = model_matrix(self.formula.fixed, frame.variables, frame.nobs, self.contrasts)
         if list(names) != list(self.columns):
             raise DataError(f"the data give the fixed-effects columns {names}, the fit has {list(self.columns)}")
         if not all_columns:
             X = X[:, list(self.kept)]
         codes, matrices = [], []
-        for term in self.terms:
+        for term in self.terms if terms is None else [self.terms[i] for i in terms]:
             _refuse_unseen_levels(term.source.expr, frame, f"the random-effects term for '{term.group}'")
-            matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs)[0])
+            matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs, self.random_contrasts)[0])
             codes.append(term_codes(term.levels, [frame.variables[deparse(g)] for g in term.source.group]))
         return CodedRows(X, frame.response, tuple(codes), tuple(matrices), frame.rows, frame.n_dropped,
                          frame.weights, frame.offset)
 
 
-def learn(formula, data, weights=None, offset=None) -> tuple[DesignSpec, CodedRows, np.ndarray]:
+def learn(formula, data, weights=None, offset=None, contrasts=None, subset=None) -> tuple[DesignSpec, CodedRows,
+                                                                                           np.ndarray]:
     """The spec of ``formula`` learned from ``data``, those data coded by it (all fixed-effects columns),
-    and nothing evaluated twice. The kept columns are decided by the caller (lme4's rank check)."""
+    and nothing evaluated twice. The kept columns are decided by the caller (lme4's rank check).
+    ``contrasts`` (lmer's: factor -> R's name or a matrix) code the fixed effects; ``subset`` (n,) bools."""
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
-    frame = model_frame(formula, data, weights=weights, offset=offset)
+    formula = expand_dot(formula, data.columns)
+    frame = model_frame(formula, data, weights=weights, offset=offset, subset=subset)
+    fixed_contrasts, random_contrasts = resolve_contrasts(contrasts, _factors(frame),
+                                                          {deparse(v) for t in formula.fixed.terms for v in t})
     terms, codes, matrices = [], [], []
     for random in formula.random:
-        matrix, columns = model_matrix(random.expr, frame.variables, frame.nobs)
+        blocks = term_columns(random.expr, frame.variables, frame.nobs, random_contrasts)
+        matrix, columns = stack_columns(blocks, frame.nobs), [name for _, _, names in blocks for name in names]
         grouping = interaction([frame.variables[deparse(g)] for g in random.group])
-        terms.append(TermSpec(random.group_name, tuple(columns), grouping.levels, random))
+        terms.append(TermSpec(random.group_name, tuple(columns), grouping.levels, random,
+                              tuple(model_terms(random.expr, blocks))))
         codes.append(grouping.codes)
         matrices.append(matrix)
     order = lme4_term_order([t.m for t in terms])
-    blocks = term_columns(formula.fixed, frame.variables, frame.nobs)
-    X = np.column_stack([column for _, columns, _ in blocks for column in columns])
+    blocks = term_columns(formula.fixed, frame.variables, frame.nobs, fixed_contrasts)
+    X = stack_columns(blocks, frame.nobs)
     spec = DesignSpec(
         formula, frame.levels(), frame.transforms, tuple(terms[i] for i in order),
         tuple(name for _, _, names in blocks for name in names),
         tuple(label for label, columns, _ in blocks for _ in columns), tuple(range(X.shape[1])),
         weights if isinstance(weights, str) else None, offset if isinstance(offset, str) else None,
+        fixed_contrasts, random_contrasts,
     )
     coded = CodedRows(X, frame.response, tuple(codes[i] for i in order), tuple(matrices[i] for i in order),
                       frame.rows, frame.n_dropped, frame.weights, frame.offset)
     return spec, coded, X
+
+
+def model_terms(expr, blocks) -> list[frozenset]:
+    """Per column of a term's model matrix, the variables of the model term it belongs to (R's assign)."""
+    variables = ([frozenset()] if expr.intercept else []) + [frozenset(deparse(v) for v in t) for t in expr.terms]
+    return [term for term, (_, block, _) in zip(variables, blocks) for _ in block]
+
+
+def _factors(frame: ModelFrame) -> dict:
+    """Each factor of the frame (not a numeric grouping column used as a predictor): (levels, ordered)."""
+    return {key: (value.levels, value.ordered) for key, value in frame.variables.items()
+            if isinstance(value, Categorical) and value.numeric is None}
 
 
 def lme4_term_order(levels: list[int]) -> list[int]:
@@ -207,7 +236,8 @@ def term_codes(levels: tuple, factors: list) -> np.ndarray:
     order = np.argsort(level_keys)
     position = np.clip(np.searchsorted(level_keys[order], row_keys), 0, max(len(order) - 1, 0))
     found = known & (level_keys[order][position] == row_keys) if len(order) else np.zeros_like(known)
-    return np.where(found, order[position] if len(order) else -1, -1)
+    codes = np.where(found, order[position] if len(order) else -1, -1)
+    return np.where(np.any([f.codes == MISSING for f in factors], axis=0), MISSING, codes)
 
 
 def _key(parts: list, lookups: list, sizes: list) -> int:
