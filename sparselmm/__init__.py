@@ -7,7 +7,9 @@
 
 from .api import lmer
 from .glmm import glmer
+from .control import LmerControl
 from .errors import (
+    CheckWarning,
     ConvergenceWarning,
     DataError,
     FormulaError,
@@ -19,7 +21,7 @@ from .errors import (
 from .export import FitRecord, load_json
 from .inference.likelihood_ratio import compare as _compare
 from .model import LinearMixedModel
-from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, Optimizer
+from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, NelderMeadOptimizer, Optimizer
 from .results import LmerResult
 from .optsummary import OptSummary
 from .solvers import BlockedSolver, CholmodSolver, DenseSolver, Solver
@@ -36,8 +38,8 @@ def anova(*fits, refit: bool = True, names=None):
 
 __all__ = [
     "lmer", "glmer", "anova", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
-    "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer",
+    "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer", "NelderMeadOptimizer", "LmerControl",
     "Solver", "BlockedSolver", "CholmodSolver", "DenseSolver", "OptSummary",
     "SparseLMMError", "FormulaError", "DataError",
-    "RankDeficiencyWarning", "ScaleWarning", "SingularFitWarning", "ConvergenceWarning",
+    "RankDeficiencyWarning", "ScaleWarning", "SingularFitWarning", "ConvergenceWarning", "CheckWarning",
 ]

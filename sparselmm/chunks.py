@@ -35,13 +35,14 @@ CHUNK_ROWS = 500_000
 
 
 def from_chunks(formula, source, levels: dict | None = None, read_options: dict | None = None,
-                weights: str | None = None, offset: str | None = None):
+                weights: str | None = None, offset: str | None = None, progress: bool = False):
     """The design and cross-products of data in chunks of rows (``LinearMixedModel.from_chunks`` fits them).
 
     ``levels`` maps each factor (a column such as ``"user"``, or an interaction
     grouping factor such as ``"dept:service"``) to its levels; without it a first
     pass learns them. ``read_options`` go to ``pandas.read_csv`` for a CSV path
-    (e.g. ``{"dtype": {"user": str}}``). ``weights`` and ``offset`` name columns.
+    (e.g. ``{"dtype": {"user": str}}``). ``weights`` and ``offset`` name columns. ``progress``
+    shows each pass over the chunks as a tqdm bar.
     """
     for value, what in ((weights, "weights"), (offset, "offset")):
         if value is not None and not isinstance(value, str):
@@ -49,10 +50,18 @@ def from_chunks(formula, source, levels: dict | None = None, read_options: dict 
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     chunks = _chunk_source(source, read_options or {}, one_pass_ok=levels is not None)
     if levels is None:
-        variable_levels, group_levels, transforms = _learn(formula, chunks())
+        variable_levels, group_levels, transforms = _learn(formula, _bar(chunks(), "levels", progress))
     else:
         (variable_levels, group_levels), transforms = _split_given(formula, levels), None
-    return _accumulate(formula, chunks(), variable_levels, group_levels, transforms, weights, offset)
+    return _accumulate(formula, _bar(chunks(), "cross-products", progress), variable_levels, group_levels,
+                       transforms, weights, offset)
+
+
+def _bar(chunks, what: str, shown: bool):
+    """The chunks, counted by a tqdm bar when ``shown``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(chunks, desc=f"chunks: {what}", unit="chunk", disable=not shown)
 
 
 def _chunk_source(source, read_options: dict, one_pass_ok: bool):
@@ -109,6 +118,9 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
                 rows = np.unique(np.column_stack([p.codes for p in parts]), axis=0)
                 combos[term.group_name].update(tuple(p.levels[c] for p, c in zip(parts, row)) for row in rows)
         for key in frame.transforms:
+            if not key.startswith("scale("):
+                raise DataError(f"{key} learns its basis or levels from all rows at once, which a chunked fit never "
+                                "holds; compute its columns before fitting (chunked fits learn scale() only)")
             scale_inputs.setdefault(key, []).append(_scale_sums(formula, chunk, key))
     if not raw:
         raise DataError("the chunks held no rows")

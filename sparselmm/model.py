@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from ._threads import blas_threads
+from .control import as_control
 from .covariance import CovarianceStructure
 from .criterion import ProfiledCriterion
 from .crossprod import CrossProducts
+from .data import as_data_frame
 from .design import Design, build_design
 from .errors import DataError, SparseLMMError
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
+from .rows import check_na_action
 from .solvers import BlockedSolver, CholmodSolver, Solver
 
 # The exact gradient pays over BOBYQA for large data or many parameters. Below both, BOBYQA
@@ -40,23 +45,34 @@ class LinearMixedModel:
         return state
 
     @classmethod
-    def from_formula(cls, formula: str, data, weights=None, offset=None) -> "LinearMixedModel":
-        """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a pandas DataFrame.
+    def from_formula(cls, formula: str, data, weights=None, offset=None, contrasts=None, subset=None,
+                     na_action: str = "omit", control=None, progress=None) -> "LinearMixedModel":
+        """The model of an lme4 formula such as ``"y ~ x + (1 | g)"`` over a data frame.
 
         ``weights`` (prior weights: the residual variance of row i is sigma^2 / w_i) and ``offset`` (added to
-        the linear predictor) are a column's name or one value per row, as lmer's arguments.
+        the linear predictor) are a column's name or one value per row, as lmer's arguments; so are
+        ``contrasts``, ``subset``, ``na_action`` and ``control`` (see :func:`sparselmm.lmer`). ``progress``
+        (a :class:`~sparselmm.progress.Progress`) reports the set-up's stages as they run.
         """
-        with blas_threads(lapack=False):
-            design = build_design(formula, data, weights, offset)
-        return cls(design)
+        data = as_data_frame(data)
+        control = as_control(control)
+        with blas_threads(lapack=False), _stage(progress, f"coding the design of {len(data):,} rows"):
+            design = build_design(formula, data, weights, offset, contrasts, subset, control,
+                                  check_na_action(na_action))
+        q = sum(term.q for term in design.terms)
+        with blas_threads(lapack=False), _stage(progress, f"cross-products of {design.nobs:,} rows, "
+                                                          f"{len(design.fixef_names)} fixed and {q:,} random effects"):
+            crossprods = CrossProducts.from_rows(design.coded, design.terms)
+        return cls(design, crossprods)
 
     @classmethod
     def from_chunks(cls, formula: str, source, levels: dict | None = None, read_options: dict | None = None,
-                    weights: str | None = None, offset: str | None = None):
-        """The model of data handed over in chunks of rows (see :mod:`sparselmm.chunks`)."""
+                    weights: str | None = None, offset: str | None = None, verbose: bool = False):
+        """The model of data handed over in chunks of rows (see :mod:`sparselmm.chunks`); ``verbose`` shows
+        each pass over the chunks with a tqdm bar."""
         from .chunks import from_chunks
 
-        design, crossprods = from_chunks(formula, source, levels, read_options, weights, offset)
+        design, crossprods = from_chunks(formula, source, levels, read_options, weights, offset, verbose)
         return cls(design, crossprods)
 
     @classmethod
@@ -78,6 +94,11 @@ class LinearMixedModel:
         """Make ``solver`` (default: :meth:`default_solver`) the one this model factors with."""
         self._solver = (solver or self.default_solver()).bind(self.crossprods, self.covariance)
         return self._solver
+
+    def adopt(self, solver: Solver) -> None:
+        """Factor with a solver already bound to this model's structure (the same Z'Z and terms: a refit with
+        another response, or by ML), so that its analysis is not repeated."""
+        self._solver = solver
 
     @property
     def solver(self) -> Solver:
@@ -239,6 +260,11 @@ class LinearMixedModel:
             "minimum. Remove random-effects columns that are the response or a function of it, or simplify the "
             "random effects"
         )
+
+
+def _stage(progress, text: str):
+    """A stage of the set-up announced by ``progress``, or nothing."""
+    return progress.stage(text) if progress is not None else nullcontext()
 
 
 def _numbers(result) -> np.ndarray:

@@ -1,9 +1,15 @@
-"""Progress of a long fit: evaluations, objective and elapsed time, printed as the fit runs."""
+"""Progress of a long fit, from its first second: the set-up's stages, then evaluations, objective and time.
+
+``lmer(..., verbose=True)`` prints a line when each stage of the set-up starts and ends (reading the
+data, coding the design, the cross-products), so that a large fit is never silent, then a line per
+second of optimisation. One clock runs through all of it.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 
 
 class Progress:
@@ -24,6 +30,18 @@ class Progress:
         if self.last is None or now - self.last >= self.interval:
             self.last = now
             self._line(f"evaluation {self.count:5d}  objective {value:.10g}  best {self.best:.10g}")
+
+    @contextmanager
+    def stage(self, text: str):
+        """Announce ``text`` now and how long it took when it ends."""
+        self._line(f"{text} ...")
+        started = time.perf_counter()
+        yield
+        self._line(f"{text}: done in {time.perf_counter() - started:.2f} s")
+
+    def note(self, text: str) -> None:
+        """One line of information (the size of the data, of the design)."""
+        self._line(text)
 
     def finish(self, message: str) -> None:
         self._line(f"done after {self.count} evaluations: {message}; objective {self.best:.10g}")

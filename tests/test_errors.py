@@ -138,7 +138,8 @@ def test_empty_frame(base):
 
 
 def test_data_that_is_not_a_dataframe(base):
-    raises(DataError, "y ~ x + (1 | g)", base.to_dict("list"), "pandas DataFrame, not dict")
+    raises(DataError, "y ~ x + (1 | g)", base.to_numpy(), "pandas or polars DataFrame, a pyarrow Table or a dict of "
+           "columns, not numpy.ndarray")
 
 
 @pytest.mark.parametrize("rows", [1, 2])
