@@ -125,7 +125,7 @@ def _qq_line(ax, theoretical: np.ndarray, sample: np.ndarray) -> None:
 def qq_residuals(fit, figsize=None):
     """Normal QQ plot of the residuals: one point per row used, with R's qqline."""
     figure, (ax,) = _figure(1, figsize)
-    _qq_panel(ax, fit.residuals, "Normal QQ plot of residuals")
+    _qq_panel(ax, fit.residuals.dropna(), "Normal QQ plot of residuals")  # rows used (na_action="exclude" pads)
     return figure
 
 

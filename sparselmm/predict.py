@@ -1,51 +1,131 @@
-"""Predictions for new data and simulated responses, as lme4's ``predict`` and ``simulate``."""
+"""Predictions for new data and simulated responses, as lme4's ``predict`` and ``simulate``.
+
+A prediction includes the random effects ``re_form`` names (all, none, or some terms' columns) and
+follows lme4's rules on grouping values: a level the fit never saw, or a missing value, is an
+error unless ``allow_new_levels``, and then adds no random effect (the population prediction).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from .data import as_data_frame
 from .distributed import DistributedRows, is_dask_dataframe
 from .errors import DataError, FormulaError
-from .formula import parse_formula
-
-POPULATION = {"~0", "~ 0", "NA"}
-
+from .evaluate import Evaluator
+from .formula import deparse, parse_formula
+from .frame import MISSING, labels
 
 def included_groups(fit, re_form) -> set:
     """The terms' grouping factors a prediction includes: all (None), none ("~0"), or those named."""
-    groups = {t.group for t in fit.design.terms}
+    return {fit.design.terms[index].group for index in included_columns(fit, re_form)}
+
+
+def included_columns(fit, re_form) -> dict:
+    """Which random effects a prediction includes: term position -> positions of its columns included.
+
+    ``re_form`` None includes all, "~0" or "NA" none (lme4's NULL and NA); random terms such as
+    "~(1 | Subject)" include the columns those terms would have, matched by model term within the
+    fit's terms on the same grouping factor, as lme4 picks ``ranef(fit)[[g]][, cnms]``: on a
+    ``(Days | Subject)`` fit, "~(0 + Days | Subject)" adds only Days times each subject's slope.
+    """
+    terms = fit.design.terms
     if re_form is None:
-        return groups
-    if isinstance(re_form, str) and re_form.strip() in POPULATION:
-        return set()
+        return {i: np.arange(t.k) for i, t in enumerate(terms)}
+    if _is_population(re_form):
+        return {}
+    wanted = _re_form_terms(re_form)
+    groups = {t.group for t in terms}
+    unknown = sorted({group for group, _ in wanted} - groups)
+    if unknown:
+        raise FormulaError(f"re_form names {', '.join(unknown)}, which the model does not have "
+                           f"(its grouping factors: {', '.join(sorted(groups))})")
+    included = {}
+    for group, model_term in wanted:
+        found = [(i, j) for i, t in enumerate(terms) if t.group == group
+                 for j, variables in enumerate(_column_terms(t)) if variables == model_term]
+        if not found:
+            shown = " + ".join(sorted(model_term)) or "the intercept"
+            raise FormulaError(f"re_form asks for {shown} by {group}, which the model's random effects do not have")
+        for i, j in found:
+            included.setdefault(i, set()).add(j)
+    return {i: np.array(sorted(columns)) for i, columns in sorted(included.items())}
+
+
+def _is_population(re_form) -> bool:
+    if isinstance(re_form, float) and np.isnan(re_form):
+        return True
+    return isinstance(re_form, str) and re_form.replace(" ", "") in {"~0", "NA", "~-1", "~1"}
+
+
+def _re_form_terms(re_form) -> list[tuple]:
+    """(grouping factor, model term's variables) for each model term of re_form's random terms."""
     try:
-        named = {t.group_name for t in parse_formula("y " + re_form.strip()).random}
+        random = parse_formula("y " + re_form.strip()).random
     except (FormulaError, AttributeError) as error:
         raise FormulaError(f"re_form must be None, '~0' or random terms such as '~(1 | g)'; got {re_form!r}") from error
-    unknown = named - groups
-    if unknown:
-        raise FormulaError(f"re_form names {', '.join(sorted(unknown))}, which the model does not have")
-    return named
+    return [(term.group_name, variables) for term in random
+            for variables in ([frozenset()] if term.expr.intercept else [])
+            + [frozenset(deparse(v) for v in t) for t in term.expr.terms]]
+
+
+def _column_terms(term) -> tuple:
+    """Each column's model term (recorded by the spec; from the names for a spec that has none)."""
+    if term.column_terms:
+        return term.column_terms
+    return tuple(frozenset() if c == "(Intercept)" else frozenset(c.split(":")) for c in term.columns)
+
+
+@dataclass(frozen=True)
+class PredictionRows:
+    """Rows coded for a prediction: ``coded`` (the fixed columns, and the included terms' codes and
+    matrices), ``columns`` (term position -> its included columns, in ``coded``'s order), ``nrows`` (the
+    rows of newdata, or None for the fit's own)."""
+
+    coded: object
+    columns: dict
+    nrows: int | None
+
+    def terms(self, fit):
+        """(term, codes (n,), included columns of its matrix (n, c), b's included columns (m, c)) per term."""
+        for position, (index, columns) in enumerate(self.columns.items()):
+            yield (fit.design.terms[index], self.coded.codes[position], self.coded.matrices[position][:, columns],
+                   fit.term_ranef(index)[:, columns])
+
+
+def prediction_rows(fit, newdata, re_form, allow_new_levels: bool) -> PredictionRows:
+    """``newdata`` (default: the fit's rows) coded for a prediction, lme4's rules on levels checked."""
+    columns = included_columns(fit, re_form)
+    if newdata is None:
+        fit.design.require_rows("predictions without newdata")
+        coded = fit.design.coded
+        coded = replace(coded, codes=tuple(coded.codes[i] for i in columns),
+                        matrices=tuple(coded.matrices[i] for i in columns))
+        return PredictionRows(coded, columns, None)
+    newdata = as_data_frame(newdata, "newdata")
+    coded = fit.design.spec.code(newdata, with_response=False, terms=list(columns))
+    rows = PredictionRows(coded, columns, len(newdata))
+    if not allow_new_levels:
+        _refuse_new_levels(fit, rows, newdata)
+    return rows
 
 
 def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
     """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
     if is_dask_dataframe(newdata) or (newdata is None and hasattr(fit.design, "dask_rows")):
         return DistributedRows(fit).predict(newdata, re_form, allow_new_levels)  # a Dask Series, lazily
-    groups = included_groups(fit, re_form)
-    if newdata is None:
-        fit.design.require_rows("predictions without newdata")
-        coded = fit.design.coded
-        return _linear_predictor(fit, coded) + _random_part(fit, groups, coded.nobs, coded.codes, coded.matrices)
-    coded = fit.design.spec.code(newdata, with_response=False)
-    if groups and not allow_new_levels:
-        _refuse_new_levels(fit, coded, groups, newdata)
-    values = _linear_predictor(fit, coded)
-    if groups:
-        values = values + _random_part(fit, groups, len(values), coded.codes, coded.matrices)
-    out = np.full(len(newdata), np.nan)
-    out[coded.rows] = values
+    rows = prediction_rows(fit, newdata, re_form, allow_new_levels)
+    values = _linear_predictor(fit, rows.coded) + _random_part(fit, rows)
+    return values if rows.nrows is None else spread(values, rows)
+
+
+def spread(values: np.ndarray, rows: PredictionRows) -> np.ndarray:
+    """Values over the rows coded, placed on all rows of newdata (NaN where a used column is missing)."""
+    out = np.full(rows.nrows, np.nan)
+    out[rows.coded.rows] = values
     return out
 
 
@@ -56,25 +136,43 @@ def _linear_predictor(fit, coded) -> np.ndarray:
     return values if coded.offset is None else values + coded.offset
 
 
-def _random_part(fit, groups: set, n: int, codes, matrices) -> np.ndarray:
-    """sum over included terms of each row's term columns times its level's b; new levels add 0."""
-    total = np.zeros(n)
-    for index, (term, level, matrix) in enumerate(zip(fit.design.terms, codes, matrices)):
-        if term.group in groups:
-            b = fit.term_ranef(index)
-            known = level >= 0
-            total[known] += np.sum(matrix[known] * b[level[known]], axis=1)
+def _random_part(fit, rows: PredictionRows) -> np.ndarray:
+    """The included random effects: each row's included term columns times its level's b. A new level or a
+    missing grouping value (allowed by allow_new_levels) adds 0, the population prediction."""
+    total = np.zeros(rows.coded.nobs)
+    for _, level, matrix, b in rows.terms(fit):
+        known = level >= 0
+        total[known] += np.sum(matrix[known] * b[level[known]], axis=1)
     return total
 
 
-def _refuse_new_levels(fit, coded, groups: set, newdata) -> None:
-    for term, level in zip(fit.design.terms, coded.codes):
-        if term.group in groups and np.any(level < 0):
-            rows = coded.rows[np.flatnonzero(level < 0)[:3]]
+def _refuse_new_levels(fit, rows: PredictionRows, newdata) -> None:
+    """lme4's errors: a missing grouping value, or a level the fit never saw, without allow_new_levels."""
+    for term, level, _, _ in rows.terms(fit):
+        if np.any(level == MISSING):
             raise DataError(
-                f"new levels of '{term.group}' in newdata (rows {', '.join(map(str, rows))}); pass "
-                "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
+                f"NAs are not allowed in prediction data for grouping variables unless allow_new_levels=True "
+                f"('{term.group}' is missing in newdata rows {_rows(rows, level == MISSING)}; with "
+                "allow_new_levels=True they are predicted at the population level, as lme4 does)"
             )
+        if np.any(level < 0):
+            new = _group_values(term, newdata, rows.coded.rows[level < 0])
+            raise DataError(
+                f"new levels detected in newdata: {', '.join(new[:5])} (new levels of '{term.group}', rows "
+                f"{_rows(rows, level < 0)}); pass allow_new_levels=True to predict them at the population level "
+                "(random effect 0), as lme4 does"
+            )
+
+
+def _rows(rows: PredictionRows, mask: np.ndarray) -> str:
+    return ", ".join(map(str, rows.coded.rows[np.flatnonzero(mask)[:3]]))
+
+
+def _group_values(term, newdata, positions) -> list[str]:
+    """The grouping factor's values at some rows of newdata, as level labels (a:b for interactions)."""
+    evaluate = Evaluator(newdata)
+    parts = [np.asarray(evaluate(g), dtype=object)[positions] for g in term.source.group]
+    return list(dict.fromkeys(":".join(labels([p[i]])[0] for p in parts) for i in range(len(positions))))
 
 
 def simulate(fit, nsim: int = 1, seed=None) -> pd.DataFrame:

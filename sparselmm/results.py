@@ -9,19 +9,23 @@ import pandas as pd
 
 from . import postfit
 from . import predict as _predict
+from .data import row_index
 from .export import Tables
 from .inference import Inference
+from .methods import LmerMethods
 from .pls import PLSSolution
 
 
-class LmerResult(Tables, Inference):
+class LmerResult(Tables, Inference, LmerMethods):
     """A fitted linear mixed model (lme4's ``merMod``).
 
     Attributes follow lme4: ``fixef`` (Series), ``ranef`` (dict of DataFrames),
     ``theta``, ``sigma``, ``varcorr``, ``vcov``, ``objective`` (REML criterion or
     ML deviance), ``loglik``, ``aic``, ``bic``, ``nobs``, ``ngroups``, ``singular``,
-    ``fitted`` and ``residuals`` (arrays over the rows used; ``rows`` are their
-    positions in the caller's DataFrame). ``optsummary`` records how the fit went.
+    ``fitted`` and ``residuals`` (pandas Series on the caller's index: the rows used, or
+    every row under na_action="exclude"; ``rows`` are the positions of the rows used in the
+    caller's data). ``optsummary`` records how the fit went; the methods that refit and
+    diagnose rows come from :class:`~sparselmm.methods.LmerMethods`.
 
     The result owns the solver that holds the factor at its theta, the penalized
     least squares solution there, the spherical random effects ``u`` (q,) and
@@ -100,17 +104,32 @@ class LmerResult(Tables, Inference):
 
     # ----------------------------------------------------------- fit
     @cached_property
-    def fitted(self) -> np.ndarray:
+    def fitted(self) -> pd.Series:
+        """lme4's fitted(): a Series on the caller's index (every row under na_action="exclude", NaN where
+        dropped; the rows used otherwise)."""
         if self._dask_rows is not None:
             return self._dask_rows.fitted()
+        return self.on_rows(self.fitted_values, "fitted")
+
+    @property
+    def residuals(self) -> pd.Series:
+        """lme4's residuals(): y - fitted, laid out as ``fitted``."""
+        if self._dask_rows is not None:
+            return self._dask_rows.residuals()
+        return self.on_rows(self.design.y - self.fitted_values, "residuals")
+
+    @cached_property
+    def fitted_values(self) -> np.ndarray:
+        """Fitted values over the rows used, (nobs,): what the row-level results are computed from."""
         self.design.require_rows("fitted values and residuals")
         return _predict.predict(self)
 
-    @property
-    def residuals(self) -> np.ndarray:
-        if self._dask_rows is not None:
-            return self._dask_rows.residuals()
-        return self.design.y - self.fitted
+    def on_rows(self, values: np.ndarray, name: str | None = None) -> pd.Series:
+        """Values over the rows used as a Series on the caller's rows (sparselmm.rows)."""
+        layout = self.design.layout
+        if layout is None:  # a design built without the caller's frame at hand
+            return pd.Series(values, index=self.design.rows, name=name)
+        return layout.series(values, name)
 
     @cached_property
     def _dask_rows(self):
@@ -209,11 +228,11 @@ class LmerResult(Tables, Inference):
         """Trace of the hat matrix H (fitted = H y): lme4's ``sum(hatvalues(fit))``, computed exactly."""
         return postfit.hat_trace(self, self._inverse)
 
-    def hatvalues(self) -> np.ndarray:
-        """Leverage of every row used (the diagonal of H), shape (nobs,)."""
+    def hatvalues(self) -> pd.Series:
+        """Leverage of every row used (the diagonal of H), laid out as ``fitted``."""
         if self._dask_rows is not None:
             return self._dask_rows.hatvalues()
-        return postfit.hatvalues(self, self._inverse)
+        return self.on_rows(postfit.hatvalues(self, self._inverse), "hatvalues")
 
     def effective_df(self) -> pd.Series:
         """The seed's split of tr(H): fixed = tr(P_x) = p, random = tr(P_z), residual = n - tr(H)."""
@@ -221,13 +240,24 @@ class LmerResult(Tables, Inference):
         p = len(self.solution.beta)
         return pd.Series({"fixed": float(p), "random": trace - p, "residual": self.nobs - trace}, name="df")
 
-    def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
+    def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False, se_fit: bool = False,
+                interval: str | None = None, level: float = 0.95):
         """lme4's predict: conditional means (re_form None), population means ("~0") or some terms' ("~(1|g)").
 
-        Without ``newdata`` the rows fitted; rows of ``newdata`` with a missing value give NaN.
-        Levels unseen in the fit raise a DataError unless ``allow_new_levels`` (their effects are 0).
+        Without ``newdata`` the rows fitted, laid out as ``fitted``; with it, a Series on newdata's
+        rows, NaN where a used column is missing. Levels unseen in the fit, and missing grouping values,
+        raise a DataError unless ``allow_new_levels`` (their random effects are then 0). ``se_fit`` and
+        ``interval`` ("confidence" or "prediction", at ``level``) give a DataFrame with columns fit,
+        se_fit, lwr, upr (see :mod:`sparselmm.intervals` for the formulas).
         """
-        return _predict.predict(self, newdata, re_form, allow_new_levels)
+        if se_fit or interval is not None:
+            from .intervals import predict_with_intervals
+
+            return predict_with_intervals(self, newdata, re_form, allow_new_levels, se_fit, interval, level)
+        values = _predict.predict(self, newdata, re_form, allow_new_levels)
+        if not isinstance(values, np.ndarray):  # a Dask Series, computed where the partitions live
+            return values
+        return self.on_rows(values, "fit") if newdata is None else pd.Series(values, index=row_index(newdata), name="fit")
 
     def simulate(self, nsim: int = 1, seed=None) -> pd.DataFrame:
         """Responses drawn from the fitted model, new random effects each time (lme4's simulate)."""

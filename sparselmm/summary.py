@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .diagnostics import pearson_residuals
 from .formula import deparse_lines, expand_double_bars
 from .inference import printing
 from .inference.tables import ddf_method
@@ -34,9 +35,12 @@ def _sections(fit, ddf=None) -> list[str]:
     lines += [""] + _criterion(fit) + [""]
     lines += _residuals(fit) + [""]
     lines += _random_effects(fit)
-    fixed = _fixed_effects(fit) if method is None else printing.fixed_effects(fit.coef_table(method))
-    lines += ["", "Fixed effects:"] + fixed
-    lines += _correlation(fit)
+    if len(fit.fixef):
+        fixed = _fixed_effects(fit) if method is None else printing.fixed_effects(fit.coef_table(method))
+        lines += ["", "Fixed effects:"] + fixed
+        lines += _correlation(fit)
+    else:
+        lines += ["No fixed effect coefficients"]
     if fit.messages:
         lines += ["fit warnings:"] + list(fit.messages)
     notes = (["boundary (singular) fit: see help('isSingular')"] if fit.singular else []) + fit.optsummary.warnings
@@ -71,7 +75,8 @@ def _residuals(fit) -> list[str]:
     elif not fit.design.has_rows:
         return ["Scaled residuals: not kept (the model was fitted from chunks of rows)"]
     else:
-        quantiles = zapsmall(np.quantile(fit.residuals / fit.sigma, [0, 0.25, 0.5, 0.75, 1]), DIGITS + 1)
+        scaled = pearson_residuals(fit) / fit.sigma  # lme4's residuals(fit, "pearson", scaled = TRUE), rows used
+        quantiles = zapsmall(np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1]), DIGITS + 1)
     table = named_vector(["Min", "1Q", "Median", "3Q", "Max"], format_numbers(quantiles, DIGITS))
     return ["Scaled residuals: "] + table.split("\n")
 

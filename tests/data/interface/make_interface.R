@@ -595,6 +595,17 @@ make_case("refit_newresp", "sleepstudy_extra.csv", "refit(base, newresp = d$Reac
                                          response_used = I(unname(getME(fit, "y")))))
 make_case("refitML", "sleepstudy_extra.csv", "refitML(base)", base = rf_base,
           lmer_args = "refitML of refit_base")
+## lmer on the new response itself: what refit_newresp should equal (see README, Surprises)
+make_case("refit_newresp_direct", "sleepstudy_extra.csv",
+          "lmer(Reaction_new ~ Days + (Days | Subject), data = d)", "Reaction_new ~ Days + (Days | Subject)",
+          note = paste("the fit refit_newresp should equal: lme4's refit reports a REML criterion 8.6 above",
+                       "this one at nearly the same theta"),
+          extra = function(fit, env) {
+            refitted <- refit(env$base, newresp = env$d$Reaction_new)
+            list(refit_REMLcrit = REMLcrit(refitted), refit_theta = I(unname(getME(refitted, "theta"))),
+                 REMLcrit_here_at_refit_theta = as.function(fit)(getME(refitted, "theta")),
+                 refit_devcomp_cmp = as.list(getME(refitted, "devcomp")$cmp))
+          }, base = rf_base)
 
 ## ---------------------------------------------------------------- 8. methods
 make_case("methods", "sleepstudy_extra.csv",
