@@ -134,7 +134,7 @@ class LmerResult(Tables, Inference, LmerMethods):
     @cached_property
     def _dask_rows(self):
         """A fit from a Dask DataFrame: its row-level results, Dask Series computed where the partitions live
-        (sparselmm/distributed.py). None for a fit whose rows are in memory (or were fitted from chunks)."""
+        (sparselmm/distributed/). None for a fit whose rows are in memory (or were fitted from chunks)."""
         return self.design.dask_rows(self) if hasattr(self.design, "dask_rows") else None
 
     @property

@@ -1,90 +1,25 @@
-"""Fitting on a Dask DataFrame: the in-memory fit's numbers, each partition's share computed where it lives.
-
-The profiled criterion needs the data only through their cross-products, and
-those are sums over rows (:mod:`sparselmm.crossprod`). A Dask fit is the chunked
-fit (:mod:`sparselmm.chunks`) with the partitions as the chunks and the loop
-replaced by tasks; the client receives sums, never a row:
-
-1. The spec. Where every factor of the formula is a column of known categories
-   (``ddf.categorize()``, or a categorical dtype declared by the reader) its levels
-   are those categories and no pass is made; otherwise one distributed pass learns
-   every factor's levels, the observed combinations of grouping interactions
-   (``a:b``, ``a/b``) and scale()'s sums, each partition returning sets and sums.
-   As in lme4, levels no row uses are dropped: categories found unused by the
-   accumulation are removed and the sums taken again (rare: ``categorize()``
-   declares only categories that occur).
-2. The shift of y, one for all partitions so that their sums add up: the OLS fit
-   of the first partition with rows (any shift is exact; one close to the data
-   keeps digits). One task on a worker computes it, the spec's column names and
-   that partition's sums.
-3. One task per other partition codes it with the spec and sums its
-   cross-products in an :class:`~sparselmm.crossprod.Accumulator` with that shift.
-4. A tree of tasks merges the partial sums, ``SPLIT`` at a time, so that the
-   client receives a single Accumulator; lme4's checks then run on the sums
-   (:func:`sparselmm.chunks.design_of_sums`) and the fit is the usual one.
-
-The tree is made of ``dask.delayed`` calls on ``ddf.to_delayed()``: with the
-distributed scheduler each leaf runs on the worker that computes (or holds) its
-partition and a merge runs where most of its inputs are. ``DataFrame.reduction``
-would want pandas objects as partial results, and a Bag's fold would wrap every
-partition in a sequence for nothing; the spec (with every level's label) and
-the fit's pieces enter the graph once, as one key each, and travel to each
-worker once.
-
-Every partition is checked before it is used: its columns must have the type
-the DataFrame's meta declares (``ddf.dtypes``), and a column of known categories
-must hold no other value. Both mistakes are easy to make (CSV blocks read with
-different types, ``from_map`` with a wrong ``meta``) and would otherwise give
-another model, so they raise a :class:`~sparselmm.errors.DataError` naming the
-partition, the column and the fix.
-
-Row-level results of a Dask fit (``fit.fitted``, ``fit.residuals``,
-``fit.hatvalues()``, ``fit.predict(newdata=ddf)``) are Dask Series aligned with
-the partitions, computed on demand by ``map_partitions`` with the fit's pieces
-(beta, the random effects, the spec; for leverages the parts of A^-1) broadcast
-once (:class:`DistributedRows`).
-
-Dask is imported only when a Dask DataFrame is met: sparselmm imports without it.
-"""
+"""A Dask DataFrame's design and cross-products, each partition's share summed where it lives (the steps are
+those of :mod:`sparselmm.distributed`)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as la
-import scipy.sparse as sp
 
-from .chunks import _scale_of, _scale_sums, _spec, design_of_sums
-from .crossprod import Accumulator
-from .design import Design
-from .errors import DataError
-from .formula import Formula, deparse, parse_formula
-from .frame import Categorical, labels, merge_levels, model_frame
-from .spec import TermSpec
-
-SPLIT = 8  # partial results merged per task of the reduction tree (its depth is log_8 of the partitions)
-NO_ROWS = "no rows left to fit"  # model_frame's words for a frame whose every row has a missing value
+from ..chunks import _scale_of, _scale_sums, _spec, design_of_sums
+from ..crossprod import Accumulator
+from ..design import Design
+from ..errors import DataError
+from ..formula import Formula, deparse, parse_formula
+from ..frame import Categorical, labels, merge_levels, model_frame
+from ..spec import TermSpec
+from . import graph
+from .graph import NO_ROWS, is_dask_dataframe
+from .rows import DistributedRows
 
 
-def is_dask_dataframe(data) -> bool:
-    """Whether ``data`` is a Dask DataFrame (without importing Dask: if it is not loaded, ``data`` is not one)."""
-    module = sys.modules.get("dask.dataframe")
-    return module is not None and isinstance(data, module.DataFrame)
-
-
-def _dask():
-    try:
-        import dask
-        import dask.dataframe  # noqa: F401
-    except ImportError as error:  # pragma: no cover - only without the extra
-        raise ImportError("fitting a Dask DataFrame needs dask: pip install 'sparselmm[dask]'") from error
-    return dask
-
-
-# ---------------------------------------------------------------- the design and its cross-products
 @dataclass(frozen=True)
 class DaskDesign(Design):
     """The design of a fit from a Dask DataFrame: no rows in memory, a reference to the DataFrame instead.
@@ -148,7 +83,7 @@ def from_dask(formula, ddf, weights: str | None = None, offset: str | None = Non
 
     ``weights`` and ``offset`` name columns (each partition carries its own values).
     """
-    dask = _dask()
+    dask = graph.dask_module()
     if not is_dask_dataframe(ddf):
         raise DataError(f"from_dask needs a Dask DataFrame, not {type(ddf).__name__}")
     for value, what in ((weights, "weights"), (offset, "offset")):
@@ -163,8 +98,8 @@ def from_dask(formula, ddf, weights: str | None = None, offset: str | None = Non
     needs_pass = bool(factors["transforms"]) or any(len(t.group) > 1 for t in formula.random) or any(
         key not in plan.known for key in factors["categorical"])
     if needs_pass:
-        shared = _shared(dask, plan)
-        learned = _compute(dask, _tree(dask, [dask.delayed(_partition_levels)(part, i, shared)
+        shared = graph.shared(dask, plan)
+        learned = graph.compute(dask, graph.tree(dask, [dask.delayed(_partition_levels)(part, i, shared)
                                               for i, part in enumerate(parts)], _merge_levels))
         if not learned.rows or not sum(learned.rows.values()):
             raise DataError("the Dask DataFrame holds no rows to fit (every partition is empty or has a missing "
@@ -338,10 +273,10 @@ def _accumulate(dask, plan: _Plan, parts: list, order, variable_levels: dict, gr
     """The spec and shift from the first partition with rows, the others' sums by a tree of tasks, lme4's
     checks; and the categories of known-category factors that no row used (to drop and go again)."""
     plan = replace(plan, spec=None, shift=None)
-    shared = _shared(dask, (plan, variable_levels, group_levels, transforms))
+    shared = graph.shared(dask, (plan, variable_levels, group_levels, transforms))
     first = None
     for index in order:  # with a levels pass, the first partition with rows; otherwise usually partition 0
-        first = _compute(dask, dask.delayed(_first_partition)(parts[index], index, shared, counting))
+        first = graph.compute(dask, dask.delayed(_first_partition)(parts[index], index, shared, counting))
         if first is not None:
             break
     if first is None:
@@ -349,10 +284,10 @@ def _accumulate(dask, plan: _Plan, parts: list, order, variable_levels: dict, gr
                         f"value in one of the columns {', '.join(plan.formula.columns())})")
     spec, shift, partial = first
     plan = replace(plan, spec=spec, terms=_light(spec.terms), shift=shift)
-    shared = _shared(dask, plan)
+    shared = graph.shared(dask, plan)
     rest = [dask.delayed(_partition_sums)(part, i, shared, counting) for i, part in enumerate(parts) if i != index]
     if rest:  # the partitions before the first with rows may still have dropped some
-        partial = _merge_partials(partial, _compute(dask, _tree(dask, rest, _merge_partials)))
+        partial = _merge_partials(partial, graph.compute(dask, graph.tree(dask, rest, _merge_partials)))
     unused = {key: {label for label, n in zip(variable_levels[key], counts) if n == 0}
               for key, counts in partial.counts.items() if not np.all(counts)}
     if unused:
@@ -433,207 +368,3 @@ def _merge_partials(*partials: _Partial) -> _Partial:
         for key, counts in partial.counts.items():
             out.counts[key] = counts if key not in out.counts else out.counts[key] + counts
     return out
-
-
-def _tree(dask, leaves: list, merge):
-    """A reduction tree over delayed leaves: ``merge(*children)`` of SPLIT children per task."""
-    level = list(leaves)
-    while len(level) > 1:
-        level = [dask.delayed(merge)(*level[i:i + SPLIT]) for i in range(0, len(level), SPLIT)]
-    return level[0]
-
-
-def _shared(dask, value):
-    """``value`` as one key of the graph, sent to each worker once (not unpacked: Dask would walk every
-    level's label of a dataclass or dict passed as is)."""
-    return dask.delayed(value, traverse=False)
-
-
-def _compute(dask, value):
-    """dask.compute (the active scheduler: a distributed Client if one is set up), with Dask's own complaints
-    about partitions of different types as a DataError saying what to do."""
-    try:
-        return dask.compute(value)[0]
-    except ValueError as error:
-        if isinstance(error, DataError) or not any(
-                words in str(error) for words in ("Mismatched dtypes", "Metadata mismatch")):
-            raise
-        raise DataError(
-            "the partitions of the Dask DataFrame disagree on the types of their columns (Dask says: "
-            f"{str(error).strip()}). Give each column one type in every partition, e.g. "
-            "dd.read_csv(..., dtype={'column': str}) or ddf.astype(...)"
-        ) from error
-
-
-# ---------------------------------------------------------------- row-level results
-@dataclass
-class _Pieces:
-    """What a partition needs to compute a fit's row-level results, broadcast to each worker once."""
-
-    spec: object
-    beta: np.ndarray
-    effects: tuple  # per term, its random effects (levels, k)
-    groups: set  # the terms' groups the prediction includes
-    what: str  # fitted, residuals, pearson (residuals times sqrt(w)), hatvalues or predict
-    allow_new_levels: bool = True
-    hat: tuple | None = None  # (Lambda, K, RX^-1, the SchurInverse) for leverages
-
-
-class DistributedRows:
-    """A fit's row-level results on a Dask DataFrame, as Dask Series aligned with its partitions.
-
-    Each is computed on demand (``.compute()``, or any Dask operation on it), one
-    task per partition: the partition is coded by the fit's spec and combined with
-    beta and the random effects (and for leverages, the parts of A^-1), which the
-    graph holds once. ``fitted``, ``residuals`` and ``hatvalues`` are indexed by
-    the rows used (those without a missing value), as the in-memory results are
-    ordered; ``predict`` gives every row of ``newdata``, NaN where a column is missing.
-    """
-
-    def __init__(self, fit):
-        self.fit = fit
-
-    def fitted(self):
-        return self._rows(self.fit.design.data, "fitted")
-
-    def residuals(self):
-        return self._rows(self.fit.design.data, "residuals")
-
-    def hatvalues(self):
-        fit = self.fit
-        lam = fit.model.covariance.lambda_matrix(fit.theta)
-        RX_inv = la.solve_triangular(fit.solution.RX, np.eye(fit.solution.RX.shape[0]))
-        return self._rows(fit.design.data, "hatvalues", hat=(sp.csr_matrix(lam), fit.K, RX_inv, fit._inverse))
-
-    def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False):
-        """lme4's predict on a Dask DataFrame (default: the rows fitted, lmer's offset= included)."""
-        from .predict import included_groups
-
-        groups = included_groups(self.fit, re_form)
-        if newdata is None:
-            return self._rows(self.fit.design.data, "fitted", groups=groups)
-        if not is_dask_dataframe(newdata):
-            raise DataError("predict on a Dask fit takes a Dask DataFrame as newdata (or none: the rows fitted)")
-        return self._rows(newdata, "predict", groups=groups, allow_new_levels=allow_new_levels)
-
-    def scaled_residual_quantiles(self, probabilities=(0.0, 0.25, 0.5, 0.75, 1.0), samples: int = 4096):
-        """Exact quantiles (R's type 7, numpy's default) of Pearson residuals / sigma, for the summary, in two passes
-        that bring the client a sketch and a few brackets of values, never all of them.
-
-        Pass 1: per partition, its count and every s-th of its sorted values (``samples`` of them, first
-        and last included). From the sketch every order statistic needed is bracketed: a value's rank over
-        all rows is known to within the sum of the steps s, so a bracket twice that wide holds it. Pass 2:
-        per partition, how many values fall below each bracket and the values inside it; the order statistic
-        is then read off exactly (a bracket that missed, which ties could cause, is widened and read again).
-        """
-        dask = _dask()
-        pearson = self._rows(self.fit.design.data, "pearson")  # sqrt(w) (y - mu): lme4's summary scales these
-        scaled = (pearson / self.fit.sigma).to_delayed()
-        sketches = _compute(dask, [dask.delayed(_sketch)(part, samples) for part in scaled])
-        n = sum(count for count, _, _ in sketches)
-        positions = (n - 1) * np.asarray(probabilities, dtype=float)
-        ranks = sorted({int(r) for h in positions for r in (np.floor(h), min(np.floor(h) + 1, n - 1))})
-        values = np.concatenate([v for _, v, _ in sketches])
-        weights = np.concatenate([np.full(len(v), step, dtype=float) for _, v, step in sketches])
-        order = np.argsort(values, kind="stable")
-        values, cumulative = values[order], np.cumsum(weights[order])
-        margin = 2.0 * sum(step for _, v, step in sketches if len(v))
-        found = {}
-        while len(found) < len(ranks):
-            wanted = [r for r in ranks if r not in found]
-            brackets = [(values[min(np.searchsorted(cumulative, r - margin), len(values) - 1)],
-                         values[min(np.searchsorted(cumulative, r + margin), len(values) - 1)]) for r in wanted]
-            brackets = [(-np.inf if r - margin <= 0 else lo, np.inf if r + margin >= n - 1 else hi)
-                        for r, (lo, hi) in zip(wanted, brackets)]
-            counts = _compute(dask, [dask.delayed(_bracketed)(part, brackets) for part in scaled])
-            for j, rank in enumerate(wanted):
-                below = sum(c[j][0] for c in counts)
-                inside = np.sort(np.concatenate([c[j][1] for c in counts]))
-                if below <= rank < below + len(inside):
-                    found[rank] = inside[rank - below]
-            margin *= 4
-        low = np.floor(positions).astype(int)
-        high = np.minimum(low + 1, n - 1)
-        at = lambda r: np.array([found[int(i)] for i in r])  # noqa: E731
-        return at(low) + (positions - low) * (at(high) - at(low))
-
-    def _rows(self, data, what: str, groups=None, allow_new_levels: bool = True, hat=None):
-        if data is None:
-            self.fit.design.require_rows(f"{what} of rows")
-        dask = _dask()
-        fit = self.fit
-        pieces = _Pieces(
-            fit.design.spec, fit.solution.beta, tuple(fit.term_ranef(i) for i in range(len(fit.design.terms))),
-            {t.group for t in fit.design.terms} if groups is None else set(groups), what, allow_new_levels, hat,
-        )
-        return data.map_partitions(_partition_rows, _shared(dask, pieces), meta=pd.Series(dtype=float, name=what),
-                                   enforce_metadata=False)
-
-
-def _partition_rows(part: pd.DataFrame, pieces: _Pieces) -> pd.Series:
-    spec, what = pieces.spec, pieces.what
-    predicting = what == "predict"
-    if len(part) == 0:
-        return pd.Series(np.zeros(0), index=part.index, name=what)
-    try:
-        coded = spec.code(part, with_response=not predicting, weights=None if predicting else spec.weights,
-                          offset=None if predicting else spec.offset)  # the fit's rows, or new data as lme4's
-    except DataError as error:
-        if not str(error).startswith(NO_ROWS):
-            raise
-        index = part.index if predicting else part.index[:0]
-        return pd.Series(np.full(len(index), np.nan), index=index, name=what)
-    if what == "hatvalues":
-        values = _leverages(coded, spec, pieces.hat)
-    else:
-        values = coded.X @ pieces.beta
-        if coded.offset is not None:
-            values = values + coded.offset
-        for term, level, matrix, b in zip(spec.terms, coded.codes, coded.matrices, pieces.effects):
-            if term.group not in pieces.groups:
-                continue
-            known = level >= 0
-            if not pieces.allow_new_levels and not known.all():
-                rows = part.index[coded.rows[np.flatnonzero(~known)[:3]]]
-                raise DataError(
-                    f"new levels of '{term.group}' in newdata (rows {', '.join(map(str, rows))}); pass "
-                    "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
-                )
-            values[known] += np.sum(matrix[known] * b[level[known]], axis=1)
-        if what in ("residuals", "pearson"):
-            values = coded.y - values
-        if what == "pearson" and coded.weights is not None:
-            values = np.sqrt(coded.weights) * values
-    if predicting:
-        out = np.full(len(part), np.nan)
-        out[coded.rows] = values
-        return pd.Series(out, index=part.index, name=what)
-    return pd.Series(values, index=part.index[coded.rows], name=what)
-
-
-def _sketch(values: pd.Series, samples: int) -> tuple:
-    """(count, every step-th of the sorted values with the last, step) of one partition."""
-    ordered = np.sort(values.to_numpy(dtype=float))
-    if not len(ordered):
-        return 0, ordered, 0
-    step = max(1, -(-len(ordered) // samples))
-    picked = ordered[::step]
-    return len(ordered), np.append(picked, ordered[-1]) if (len(ordered) - 1) % step else picked, step
-
-
-def _bracketed(values: pd.Series, brackets: list) -> list:
-    """Per bracket (lo, hi): how many values are below lo, and those within [lo, hi]."""
-    values = values.to_numpy(dtype=float)
-    return [(int(np.sum(values < lo)), values[(values >= lo) & (values <= hi)]) for lo, hi in brackets]
-
-
-def _leverages(coded, spec, hat) -> np.ndarray:
-    """h_i = zt_i' A^-1 zt_i + |RX^-T (x_i - K' zt_i)|^2 for the partition's rows, as postfit.hatvalues (with
-    prior weights, the rows of W^(1/2) Z and W^(1/2) X)."""
-    lam, K, RX_inv, inverse = hat
-    ZL = (coded.Z(spec.terms) @ lam).tocsr()
-    X = coded.X
-    if coded.weights is not None:
-        root = np.sqrt(coded.weights)
-        ZL, X = sp.diags(root) @ ZL, X * root[:, None]
-    return inverse.quadratic_forms(ZL) + np.sum(((X - ZL @ K) @ RX_inv) ** 2, axis=1)
