@@ -33,7 +33,7 @@ def lmer(formula: str, data, REML: bool = True, optimizer=None, solver=None, sta
     and marginal means re-evaluate the formula on it; and the call (``fit.call``), for ``fit.update``.
     """
     call = LmerCall(formula, data, REML, weights, offset, contrasts, na_action, subset, control, optimizer, solver,
-                    start, verbose)
+                    start, verbose, function=lmer)
     checked = check_lmer_arguments(call)
     progress = Progress() if verbose else None
     if is_dask_dataframe(data):  # the same fit, each partition's sums computed where it lives

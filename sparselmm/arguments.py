@@ -36,12 +36,17 @@ class LmerCall:
     start: object = None
     verbose: bool = False
     extra: dict = field(default_factory=dict)
+    function: object = None  # the entry point that was called (lmer), as R's call records it
 
     def arguments(self) -> dict:
         """The keyword arguments that repeat this call."""
         names = ("formula", "data", "REML", "weights", "offset", "contrasts", "na_action", "subset", "control",
                  "optimizer", "solver", "start", "verbose")
         return {name: getattr(self, name) for name in names}
+
+    def evaluate(self, **changes):
+        """The call made again with ``changes`` to its arguments (R's ``eval(update(call, ...))``)."""
+        return self.function(**{**self.arguments(), **changes})
 
 
 @dataclass(frozen=True)

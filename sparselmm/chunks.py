@@ -26,7 +26,8 @@ from .coding import model_matrix, term_columns
 from .crossprod import Accumulator
 from .design import Design
 from .errors import DataError
-from .evaluate import Evaluator, scale_parameters
+from .evaluate import Evaluator
+from .values import scale_parameters
 from .formula import Formula, deparse, parse_formula
 from .frame import Categorical, merge_levels, model_frame
 from .spec import DesignSpec, TermSpec, lme4_term_order

@@ -16,7 +16,7 @@ import numpy as np
 
 from .contrasts import default_contrast
 from .errors import DataError
-from .evaluate import Columns
+from .values import Columns
 from .formula import TermList, deparse
 from .frame import Categorical
 

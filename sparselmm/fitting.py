@@ -23,6 +23,7 @@ from .errors import ConvergenceWarning, SparseLMMError
 from .optimizers import LbfgsOptimizer
 from .optsummary import OptSummary
 from .progress import Progress
+from .results import LmerResult
 from .warmstart import sample_start
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
@@ -32,8 +33,6 @@ GRADIENT_EDGE_STEPS = (EDGE_STEP, 1e-2)  # the steps off a bound tried after a g
 
 def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbose: bool = False):
     """Fit ``model`` (see the module's steps); returns an :class:`~sparselmm.results.LmerResult`."""
-    from .results import LmerResult
-
     started = time.perf_counter()
     if solver is not None:
         model.bind(solver)
@@ -70,8 +69,6 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
 
 def result_at(model, theta: np.ndarray, REML: bool):
     """The result at a given theta: the PLS solution there, and a record saying theta was given."""
-    from .results import LmerResult
-
     criterion = model.criterion(REML)
     solution = model.guarded(lambda: criterion.solution(theta), theta)
     u, K = criterion.random_effects(solution)

@@ -10,15 +10,15 @@ sorted as R sorts a factor's levels and restricted to those observed).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError, FormulaError
-from .evaluate import Columns, Evaluator, as_float, is_categorical
+from .evaluate import Evaluator
 from .formula import Formula, deparse, names_in
+from .values import Columns, as_float, is_categorical, labels, sorted_levels
 
 
 @dataclass(frozen=True)
@@ -246,13 +246,6 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     return Categorical(relabel[codes], labels(raw), tuple(raw), ordered=ordered)
 
 
-def labels(levels) -> tuple:
-    """The levels' names as R prints them: TRUE/FALSE, 3 rather than 3.0 (text as it is)."""
-    if all(isinstance(level, str) for level in levels):
-        return tuple(levels)
-    return tuple(_label(level) for level in levels)
-
-
 def _coded_as(values, rows: np.ndarray, levels: tuple) -> Categorical:
     """Code ``values`` by a fit's ``levels``; values the fit never saw get code -1."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
@@ -269,24 +262,3 @@ def merge_levels(raw_values: list) -> tuple:
     """Labels of the union of several chunks' raw level values, sorted as one column's would be."""
     unique = pd.unique(pd.Series(list(raw_values), dtype=object))
     return labels(sorted_levels(pd.Series(unique, dtype=object)))
-
-
-def sorted_levels(series: pd.Series) -> list:
-    unique = pd.unique(series)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return sorted(unique)
-    try:
-        return sorted(unique)
-    except TypeError:  # mixed types in an object column: sort as text, as R does
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return sorted(unique, key=str)
-
-
-def _label(level) -> str:
-    """The level's name as R prints it: TRUE/FALSE, 3 rather than 3.0."""
-    if isinstance(level, (bool, np.bool_)):
-        return "TRUE" if level else "FALSE"
-    if isinstance(level, (float, np.floating)) and float(level).is_integer():
-        return str(int(level))
-    return str(level)

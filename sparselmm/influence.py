@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ._threads import blas_threads
 from .control import as_control
 from .data import as_data_frame
 from .errors import SparseLMMError
@@ -81,7 +82,7 @@ def influence(fit, groups=None, maxfun: int = 1000, n_jobs=None, progress: bool 
     used[fit.rows] = True
     levels = list(dict.fromkeys(keys[used]))
     arguments = _refit_arguments(call, fit.theta, maxfun)
-    results = _run(arguments, (keys, scope), levels, n_jobs, len(levels) * fit.optsummary.seconds, progress)
+    results = _run(call.function, arguments, (keys, scope), levels, n_jobs, len(levels) * fit.optsummary.seconds, progress)
     return _collect(fit, label, levels, results)
 
 
@@ -118,7 +119,7 @@ def _refit_arguments(call, theta: np.ndarray, maxfun: int) -> dict:
     return {**call.arguments(), "optimizer": None, "control": control, "start": np.array(theta), "verbose": False}
 
 
-def _run(arguments: dict, rows: tuple, levels: list, n_jobs, estimated_seconds: float, progress: bool) -> list:
+def _run(function, arguments: dict, rows: tuple, levels: list, n_jobs, estimated_seconds: float, progress: bool) -> list:
     """Every deletion refit, in one batch per worker (joblib's processes) or here; ``rows`` are each row's
     key and the original subset."""
     import joblib
@@ -129,9 +130,9 @@ def _run(arguments: dict, rows: tuple, levels: list, n_jobs, estimated_seconds: 
         workers = 1
     with tqdm(total=len(levels), desc="influence", disable=not progress) as bar:
         if workers == 1:
-            done = [_refits(arguments, rows, levels)]
+            done = [_refits(function, arguments, rows, levels)]
         else:
-            done = joblib.Parallel(n_jobs=workers)(joblib.delayed(_refits)(arguments, rows, levels[i::workers])
+            done = joblib.Parallel(n_jobs=workers)(joblib.delayed(_refits)(function, arguments, rows, levels[i::workers])
                                                     for i in range(workers))
         bar.update(len(levels))
     ordered = [None] * len(levels)
@@ -140,11 +141,9 @@ def _run(arguments: dict, rows: tuple, levels: list, n_jobs, estimated_seconds: 
     return ordered
 
 
-def _refits(arguments: dict, rows: tuple, levels: list) -> list:
-    """Deletion refits (in a worker): per level, what the influence tables keep."""
-    from ._threads import blas_threads
-    from .api import lmer
-
+def _refits(lmer, arguments: dict, rows: tuple, levels: list) -> list:
+    """Deletion refits (in a worker) by the fit's entry point ``lmer``: per level, what the influence tables
+    keep."""
     keys, scope = rows
     out = []
     with blas_threads(lapack=False), warnings.catch_warnings():

@@ -7,13 +7,16 @@ from contextlib import nullcontext
 import numpy as np
 
 from ._threads import blas_threads
+from .chunks import from_chunks
 from .control import as_control
 from .covariance import CovarianceStructure
 from .criterion import ProfiledCriterion
 from .crossprod import CrossProducts
 from .data import as_data_frame
 from .design import Design, build_design
+from .distributed import from_dask
 from .errors import DataError, SparseLMMError
+from .fitting import fit_model, result_at
 from .optimizers import BobyqaOptimizer, LbfgsOptimizer, OptimizationProblem, Optimizer
 from .rows import check_na_action
 from .solvers import BlockedSolver, CholmodSolver, Solver
@@ -70,8 +73,6 @@ class LinearMixedModel:
                     weights: str | None = None, offset: str | None = None, verbose: bool = False):
         """The model of data handed over in chunks of rows (see :mod:`sparselmm.chunks`); ``verbose`` shows
         each pass over the chunks with a tqdm bar."""
-        from .chunks import from_chunks
-
         design, crossprods = from_chunks(formula, source, levels, read_options, weights, offset, verbose)
         return cls(design, crossprods)
 
@@ -79,8 +80,6 @@ class LinearMixedModel:
     def from_dask(cls, formula: str, ddf, weights: str | None = None, offset: str | None = None):
         """The model of a Dask DataFrame, its cross-products summed where the partitions live (see
         :mod:`sparselmm.distributed`); ``weights`` and ``offset`` name columns."""
-        from .distributed import from_dask
-
         design, crossprods = from_dask(formula, ddf, weights, offset)
         return cls(design, crossprods)
 
@@ -205,8 +204,6 @@ class LinearMixedModel:
         ``optimizer`` and ``solver`` replace the defaults; ``start`` is a starting theta;
         ``verbose=True`` prints progress to stderr. ``fit.optsummary`` records the fit.
         """
-        from .fitting import fit_model
-
         return fit_model(self, REML, optimizer, solver, start, verbose)
 
     def at(self, theta, REML: bool = True):
@@ -215,8 +212,6 @@ class LinearMixedModel:
         For comparisons at another fit's theta (lme4's), profiles and refits at fixed
         variance parameters; ``optsummary`` says that theta was given.
         """
-        from .fitting import result_at
-
         return result_at(self, self.checked_theta(theta), REML)
 
     # ------------------------------------------------------------ documented errors

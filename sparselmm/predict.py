@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .data import as_data_frame
-from .distributed import DistributedRows, is_dask_dataframe
 from .errors import DataError, FormulaError
 from .evaluate import Evaluator
 from .formula import deparse, parse_formula
-from .frame import MISSING, labels
+from .frame import MISSING
+from .values import labels
 
 def included_groups(fit, re_form) -> set:
     """The terms' grouping factors a prediction includes: all (None), none ("~0"), or those named."""
@@ -115,8 +115,6 @@ def prediction_rows(fit, newdata, re_form, allow_new_levels: bool) -> Prediction
 
 def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
     """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
-    if is_dask_dataframe(newdata) or (newdata is None and hasattr(fit.design, "dask_rows")):
-        return DistributedRows(fit).predict(newdata, re_form, allow_new_levels)  # a Dask Series, lazily
     rows = prediction_rows(fit, newdata, re_form, allow_new_levels)
     values = _linear_predictor(fit, rows.coded) + _random_part(fit, rows)
     return values if rows.nrows is None else spread(values, rows)

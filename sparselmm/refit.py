@@ -16,6 +16,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from .arguments import check_lmer_arguments
 from .crossprod import CrossProducts
 from .errors import DataError, SparseLMMError
 from .formula import Name
@@ -24,12 +25,10 @@ from .formula.update import update_formula
 
 def update(fit, formula: str | None = None, data=None, **arguments):
     """lme4's update(fit, formula., ...): the fit's ``lmer`` call again with the changes given."""
-    from .api import lmer
-
     call = getattr(fit, "call", None)
     if call is None:
         raise SparseLMMError("update() repeats the fit's lmer call, and this fit has none: fit it with slmm.lmer")
-    accepted = [p for p in inspect.signature(lmer).parameters if p not in ("formula", "data")]
+    accepted = [p for p in inspect.signature(call.function).parameters if p not in ("formula", "data")]
     unknown = [name for name in arguments if name not in accepted]
     if unknown:
         raise SparseLMMError(f"update() has no argument {unknown[0]!r}; lmer's arguments are {', '.join(accepted)}")
@@ -38,7 +37,7 @@ def update(fit, formula: str | None = None, data=None, **arguments):
         changed["formula"] = update_formula(call.formula, formula)
     if data is not None:
         changed["data"] = data
-    return lmer(**changed)
+    return call.evaluate(**changed)
 
 
 def refit(fit, newresp):
@@ -71,9 +70,7 @@ def refit_ml(fit):
 
 def _model_on(fit, design, crossprods):
     """A model of ``design`` whose solver is the fit's (its analysis holds: Z'Z and the terms are the same)."""
-    from .model import LinearMixedModel
-
-    model = LinearMixedModel(design, crossprods)
+    model = type(fit.model)(design, crossprods)
     if fit.solver is not None:
         model.adopt(fit.solver)
     return model
@@ -84,8 +81,6 @@ def _optimizer(fit):
     call = getattr(fit, "call", None)
     if call is None:
         return None
-    from .arguments import check_lmer_arguments
-
     return check_lmer_arguments(call).optimizer
 
 

@@ -10,8 +10,10 @@ import pandas as pd
 from . import postfit
 from . import predict as _predict
 from .data import row_index
+from .distributed import DistributedRows, is_dask_dataframe
 from .export import Tables
 from .inference import Inference
+from .intervals import predict_with_intervals
 from .methods import LmerMethods
 from .pls import PLSSolution
 
@@ -251,12 +253,10 @@ class LmerResult(Tables, Inference, LmerMethods):
         se_fit, lwr, upr (see :mod:`sparselmm.intervals` for the formulas).
         """
         if se_fit or interval is not None:
-            from .intervals import predict_with_intervals
-
             return predict_with_intervals(self, newdata, re_form, allow_new_levels, se_fit, interval, level)
+        if is_dask_dataframe(newdata) or (newdata is None and self._dask_rows is not None):  # a Dask Series
+            return DistributedRows(self).predict(newdata, re_form, allow_new_levels)
         values = _predict.predict(self, newdata, re_form, allow_new_levels)
-        if not isinstance(values, np.ndarray):  # a Dask Series, computed where the partitions live
-            return values
         return self.on_rows(values, "fit") if newdata is None else pd.Series(values, index=row_index(newdata), name="fit")
 
     def simulate(self, nsim: int = 1, seed=None) -> pd.DataFrame:

@@ -153,8 +153,9 @@ def learn(formula, data, weights=None, offset=None, contrasts=None, subset=None)
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     formula = expand_dot(formula, data.columns)
     frame = model_frame(formula, data, weights=weights, offset=offset, subset=subset)
-    fixed_contrasts, random_contrasts = resolve_contrasts(contrasts, _factors(frame),
-                                                          {deparse(v) for t in formula.fixed.terms for v in t})
+    fixed_keys = _variable_keys(formula.fixed)
+    coded_keys = fixed_keys.union(*(_variable_keys(random.expr) for random in formula.random))
+    fixed_contrasts, random_contrasts = resolve_contrasts(contrasts, _factors(frame, coded_keys), fixed_keys)
     terms, codes, matrices = [], [], []
     for random in formula.random:
         blocks = term_columns(random.expr, frame.variables, frame.nobs, random_contrasts)
@@ -185,10 +186,16 @@ def model_terms(expr, blocks) -> list[frozenset]:
     return [term for term, (_, block, _) in zip(variables, blocks) for _ in block]
 
 
-def _factors(frame: ModelFrame) -> dict:
-    """Each factor of the frame (not a numeric grouping column used as a predictor): (levels, ordered)."""
+def _variable_keys(terms) -> set:
+    """The expressions of the variables a term list's columns are made from."""
+    return {deparse(variable) for term in terms.terms for variable in term}
+
+
+def _factors(frame: ModelFrame, keys: set) -> dict:
+    """Each factor among ``keys`` (the variables of a model matrix, not a grouping factor alone: its contrast
+    would be a K x K matrix for nothing), except numeric grouping columns used as predictors: (levels, ordered)."""
     return {key: (value.levels, value.ordered) for key, value in frame.variables.items()
-            if isinstance(value, Categorical) and value.numeric is None}
+            if key in keys and isinstance(value, Categorical) and value.numeric is None}
 
 
 def lme4_term_order(levels: list[int]) -> list[int]:

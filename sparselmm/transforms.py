@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, FormulaError
-from .evaluate import Columns, is_categorical, scale_parameters
 from .formula import Call, Constant, Keyword, Number, String, Unary, deparse
 from .splines import NaturalSplineBasis, PolyBasis, raw_powers
+from .values import Columns, is_categorical, labels, scale_parameters, sorted_levels
 
 _MATH = {
     "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp,
@@ -244,8 +244,6 @@ def factor_levels(value) -> list:
     series = _as_series(value)
     if isinstance(series.dtype, pd.CategoricalDtype):
         return list(series.cat.categories)
-    from .frame import sorted_levels  # frame imports this module's caller, evaluate
-
     return sorted_levels(series.dropna())
 
 
@@ -261,6 +259,4 @@ def _as_series(value) -> pd.Series:
 
 
 def _label(level) -> str:
-    from .frame import labels
-
     return labels([level])[0]

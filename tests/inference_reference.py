@@ -51,7 +51,7 @@ def fit(case: str):
     s = spec(case)
     ours = quiet_lmer(s["formula"], data(case))
     compared = reference.at_lme4s_theta(lme4_spec(s["fit"]), ours)
-    compared.data = ours.data
+    compared.data, compared.call = ours.data, ours.call  # the same lmer call, evaluated at lme4's theta
     return compared
 
 

@@ -6,11 +6,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
 import reference
 from sparselmm import LinearMixedModel
-from sparselmm.crossprod import Accumulator, CrossProducts, PenalizedSystem
+from sparselmm.crossprod import Accumulator, PenalizedSystem
 from sparselmm.spec import CodedRows
 
 

@@ -17,7 +17,7 @@ from sparselmm import SparseLMMError
 def dense_variance(fit, X, Z):
     """sigma^2 [Lambda'z_i; x_i]' C^-1 [Lambda'z_i; x_i] per row, every matrix dense (small models only)."""
     L = fit.model.covariance.lambda_matrix(fit.theta).toarray()
-    ZL, Xw, ZLw = fit.design.Z.toarray() @ L, fit.design.X, fit.design.Z.toarray() @ L
+    Xw, ZLw = fit.design.X, fit.design.Z.toarray() @ L
     w = np.ones(fit.nobs) if fit.design.weights is None else fit.design.weights
     C = np.block([[ZLw.T @ (w[:, None] * ZLw) + np.eye(L.shape[0]), ZLw.T @ (w[:, None] * Xw)],
                   [Xw.T @ (w[:, None] * ZLw), Xw.T @ (w[:, None] * Xw)]])

@@ -7,7 +7,6 @@ a slightly different theta (README, Surprises); refit here equals that lmer fit,
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import interface_reference as ir

@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.linalg as la
 
 import reference
 import sparselmm as slmm

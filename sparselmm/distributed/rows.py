@@ -11,6 +11,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from ..errors import DataError
+from ..predict import included_groups
 from . import graph
 from .graph import NO_ROWS, is_dask_dataframe
 
@@ -56,8 +57,6 @@ class DistributedRows:
 
     def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False):
         """lme4's predict on a Dask DataFrame (default: the rows fitted, lmer's offset= included)."""
-        from ..predict import included_groups
-
         groups = included_groups(self.fit, re_form)
         if newdata is None:
             return self._rows(self.fit.design.data, "fitted", groups=groups)

@@ -13,7 +13,8 @@ from ..crossprod import Accumulator
 from ..design import Design
 from ..errors import DataError
 from ..formula import Formula, deparse, parse_formula
-from ..frame import Categorical, labels, merge_levels, model_frame
+from ..frame import Categorical, merge_levels, model_frame
+from ..values import labels
 from ..spec import TermSpec
 from . import graph
 from .graph import NO_ROWS, is_dask_dataframe

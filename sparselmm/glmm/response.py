@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaError
-from ..evaluate import Evaluator, is_categorical
+from ..evaluate import Evaluator
 from ..formula import Call, deparse, names_in
-from ..frame import labels
+from ..values import is_categorical, labels
 
 PLACEHOLDER = ".glmer.response"
 

@@ -21,7 +21,14 @@ and kept on it.
 
 from __future__ import annotations
 
-from .tables import SATTERTHWAITE
+from .bootstrap import bootstrap
+from .emmeans import emmeans, pairs
+from .intervals import confint
+from .kenward_roger import vcov_adjusted
+from .likelihood_ratio import ranova
+from .profile import profile
+from .tables import SATTERTHWAITE, anova_table, coef_table, drop1_table
+from .varpar import varpar_derivatives
 
 
 class Inference:
@@ -35,14 +42,10 @@ class Inference:
 
     def _varpar(self):
         """lmerTest's vcov_varpar, Jac_list and vcov_beta (a :class:`~.varpar.VarparDerivatives`)."""
-        from .varpar import varpar_derivatives
-
         return self._cached("varpar", lambda: varpar_derivatives(self))
 
     def _vcov_adjusted(self):
         """pbkrtest's vcovAdj (an :class:`~.kenward_roger.AdjustedCovariance`)."""
-        from .kenward_roger import vcov_adjusted
-
         return self._cached("vcov_adjusted", lambda: vcov_adjusted(self))
 
     # ------------------------------------------------------------ t and F tests
@@ -52,29 +55,21 @@ class Inference:
         ``ddf``: "Satterthwaite", "Kenward-Roger" (standard errors from pbkrtest's adjusted
         covariance) or None (lme4's Estimate, Std. Error, t value).
         """
-        from .tables import coef_table
-
         return coef_table(self, ddf)
 
     def anova(self, type=3, ddf=SATTERTHWAITE):
         """lmerTest's F tests of the fixed-effect terms, type 1, 2 or 3: Sum Sq, Mean Sq, NumDF, DenDF,
         F value, Pr(>F), rows R's term labels."""
-        from .tables import anova_table
-
         return anova_table(self, type, ddf)
 
     def drop1(self, ddf=SATTERTHWAITE):
         """lmerTest's drop1: marginal F tests of the terms that can be dropped (the anova columns)."""
-        from .tables import drop1_table
-
         return drop1_table(self, ddf)
 
     # ------------------------------------------------------------ likelihood ratios
     def ranova(self, reduce_terms: bool = True):
         """lmerTest's ranova: likelihood-ratio tests of the random-effects terms (rows ``<none>``, then each
         term reduced, ``(1 + x | g)`` to ``(1 | g)``, or removed); npar, logLik, AIC, LRT, Df, Pr(>Chisq)."""
-        from .likelihood_ratio import ranova
-
         return ranova(self, reduce_terms)
 
     # ------------------------------------------------------------ intervals
@@ -83,8 +78,6 @@ class Inference:
 
         ``which``: parameter names (``.sig01``, ..., ``.sigma``, fixed effects), default all.
         """
-        from .profile import profile
-
         return profile(self, which, alpha_max, n_points)
 
     def confint(self, parm=None, level: float = 0.95, method: str = "profile", nsim: int = 500, seed=None,
@@ -94,29 +87,21 @@ class Inference:
         ``method``: "profile" (likelihood-ratio intervals), "Wald" (fixed effects only; NaN for the
         variance parameters, as lme4) or "boot" (percentile intervals of :meth:`bootstrap`).
         """
-        from .intervals import confint
-
         return confint(self, parm, level, method, nsim, seed, n_jobs)
 
     def bootstrap(self, nsim: int, func=None, seed=None, n_jobs=None, progress: bool = True):
         """lme4's bootMer, parametric: simulate from the fit, refit, collect ``func(refit)`` (default: the
         parameters of confint's rows). Every core (joblib, ``n_jobs``); the same ``seed`` gives the same
         replicates whatever ``n_jobs``. Returns a :class:`~.bootstrap.BootResult`."""
-        from .bootstrap import bootstrap
-
         return bootstrap(self, nsim, func, seed, n_jobs, progress)
 
     # ------------------------------------------------------------ marginal means
     def emmeans(self, specs, ddf=SATTERTHWAITE, level: float = 0.95):
         """emmeans' marginal means over ``specs`` ("Product", "~ Product | Information", ["A", "B"]):
         the factor columns, emmean, SE, df, lower.CL, upper.CL."""
-        from .emmeans import emmeans
-
         return emmeans(self, specs, ddf, level)
 
     def pairs(self, specs, ddf=SATTERTHWAITE, adjust: str = "tukey"):
         """emmeans' pairwise comparisons of the means over ``specs``: contrast, estimate, SE, df, t.ratio,
         p.value; ``adjust``: "tukey", "bonferroni", "holm" or "none" (within each ``|`` group)."""
-        from .emmeans import pairs
-
         return pairs(self, specs, ddf, adjust)

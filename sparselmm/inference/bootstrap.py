@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._threads import blas_threads
 from ..errors import SparseLMMError
 from .profile import interval_columns, sv_names, theta_to_sv
 
@@ -72,11 +73,9 @@ def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float]
     return float(out[0]), float(out[1])
 
 
-def _replicates(design, REML: bool, theta, beta, sigma, Lambda, seeds, func) -> list:
-    """Simulate and refit one batch (runs in a worker): a list of statistic vectors (None for a failure)."""
-    from .._threads import blas_threads
-    from ..model import LinearMixedModel
-
+def _replicates(model_type, design, REML: bool, theta, beta, sigma, Lambda, seeds, func) -> list:
+    """Simulate and refit one batch (runs in a worker) with models of ``model_type`` (the fit's): a list of
+    statistic vectors (None for a failure)."""
     X, Z = design.X, design.Z
     mean = X @ beta
     ZLambda = Z @ Lambda
@@ -88,7 +87,7 @@ def _replicates(design, REML: bool, theta, beta, sigma, Lambda, seeds, func) -> 
             rng = np.random.default_rng(seed)
             y = mean + ZLambda @ (rng.standard_normal(q) * sigma) + rng.standard_normal(n) * sigma
             try:
-                refit = LinearMixedModel(with_response(design, y)).fit(REML=REML, start=theta)
+                refit = model_type(with_response(design, y)).fit(REML=REML, start=theta)
                 out.append(np.asarray(func(refit), dtype=float))
             except (SparseLMMError, np.linalg.LinAlgError, ArithmeticError):
                 out.append(None)
@@ -117,7 +116,7 @@ def bootstrap(fit, nsim: int, func=None, seed=None, n_jobs=None, progress: bool 
     workers = joblib.effective_n_jobs(-1 if n_jobs is None else n_jobs)
     seeds = np.random.SeedSequence(seed).spawn(nsim)
     Lambda = fit.model.covariance.lambda_matrix(fit.theta)
-    args = (fit.design, fit.REML, fit.theta, fit.solution.beta, float(fit.sigma), Lambda)
+    args = (type(fit.model), fit.design, fit.REML, fit.theta, fit.solution.beta, float(fit.sigma), Lambda)
     batches = [seeds[i:i + BATCH] for i in range(0, nsim, BATCH)]
     rows = []
     with tqdm(total=nsim, desc="bootstrap", disable=not progress) as bar:

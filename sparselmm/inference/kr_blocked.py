@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .kenward_roger import _Common
+from .kr_products import Products
 
 
-class BlockedProducts(_Common):
+class BlockedProducts(Products):
     """Kenward-Roger's products for scalar-term models (see the module's docstring)."""
 
     def __init__(self, fit):

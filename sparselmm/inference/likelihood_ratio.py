@@ -25,6 +25,7 @@ from ..errors import SparseLMMError
 from ..formula import BinOp, Paren, deparse, expand_double_bars
 from ..formula.bars import split_bars
 from ..formula.terms import term_list, variable_order
+from .contrasts import model_variables
 
 LR_COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 RANOVA_COLUMNS = ["npar", "logLik", "AIC", "LRT", "Df", "Pr(>Chisq)"]
@@ -140,15 +141,15 @@ def _drop_scope(lhs, text: str) -> list:
 
 
 def ranova(fit, reduce_terms: bool = True) -> pd.DataFrame:
-    """lmerTest's ``ranova(fit, reduce.terms)``: ``<none>``, then one row per reduced model."""
-    from ..api import lmer
-    from .contrasts import model_variables
-
+    """lmerTest's ``ranova(fit, reduce.terms)``: ``<none>``, then one row per reduced model, each the fit's
+    call again with the reduced formula (lmerTest's ``update(model, formula)``)."""
     model_variables(fit)  # the data must be there, and be the fit's
+    if getattr(fit, "call", None) is None:
+        raise SparseLMMError("ranova() refits the fit's lmer call with each reduced formula: fit it with slmm.lmer")
     rows = {"<none>": (fit.df, fit.loglik)}
     for name, formula in reduced_formulas(fit, reduce_terms).items():
         if "|" in formula.split("~", 1)[1]:
-            reduced = _quiet(lambda: lmer(formula, fit.data, REML=fit.REML))
+            reduced = _quiet(lambda: fit.call.evaluate(formula=formula, REML=fit.REML, start=None, verbose=False))
             if reduced.nobs != fit.nobs:
                 raise SparseLMMError("number of rows in use has changed: remove missing values first")
             rows[name] = (reduced.df, reduced.loglik)

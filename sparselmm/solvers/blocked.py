@@ -154,7 +154,7 @@ class BlockedSolver(Solver):
     # ------------------------------------------------------------ A^-1
     def logdet_gradient(self) -> list[np.ndarray]:
         self._require_factor()
-        blocks, T = self._blocks, self._templates
+        blocks = self._blocks
         Q, R, M = self._first_term_pieces()  # per group, or per level
         if not blocks.q2:
             return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]
