@@ -103,3 +103,19 @@ def test_a_one_column_contrast_matrix_gives_one_column():
     fit = slmm.lmer("score ~ Machine + (1 | Worker)", ir.data("contrasts_sum"),
                     contrasts={"Machine": pd.DataFrame({"AvsC": [1.0, 0.0, -1.0]})})
     assert list(fit.fixef.index) == ["(Intercept)", "MachineAvsC"]
+
+
+def test_a_grouping_factor_alone_gets_no_contrast(monkeypatch):
+    """Only factors that enter a model matrix are given a contrast: a grouping factor's would be a K x K matrix
+    (20 GB for 50,000 users) that nothing reads."""
+    from sparselmm import contrasts
+
+    sizes = []
+    original = contrasts.treatment
+    monkeypatch.setattr(contrasts, "treatment", lambda count, levels: sizes.append(count) or original(count, levels))
+    monkeypatch.setitem(contrasts._BY_NAME, "contr.treatment", contrasts.treatment)
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"y": rng.standard_normal(60), "f": np.repeat(["a", "b", "c"], 20),
+                         "g": np.tile([f"g{i}" for i in range(30)], 2)})
+    slmm.lmer("y ~ f + (1 | g)", data)
+    assert sizes == [3]
