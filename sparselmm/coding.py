@@ -28,9 +28,13 @@ def model_matrix(terms: TermList, variables: dict, nobs: int, contrasts: dict | 
 
 
 def stack_columns(blocks, nobs: int) -> np.ndarray:
-    """The columns of ``term_columns``' blocks side by side, (nobs, p); (nobs, 0) for a part without columns."""
+    """The columns of ``term_columns``' blocks side by side, (nobs, p), in Fortran order: every pass over the
+    rows reads one column at a time (cross-products, bincounts, checks); (nobs, 0) for a part without columns."""
     columns = [c for _, block, _ in blocks for c in block]
-    return np.column_stack(columns) if columns else np.zeros((nobs, 0))
+    out = np.empty((nobs, len(columns)), order="F")
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
 
 def term_columns(terms: TermList, variables: dict, nobs: int,

@@ -120,8 +120,7 @@ class Accumulator:
             return
         shifted = y - X @ self._beta
         centered = y - self._center
-        right = np.column_stack([shifted, X, centered])  # Z'[shifted X centered] in one set of bincounts
-        Ztright = self._Zt_times(coded, right, root)
+        Ztright = self._Zt_times(coded, [shifted, *X.T, centered], root)  # Z'[shifted X centered]
         chunk = [
             self._ZtZ(coded, root), Ztright[:, 1:-1], Ztright[:, 0], X.T @ X, X.T @ shifted,
             float(shifted @ shifted), len(y), Ztright[:, -1], float(centered.sum()), float(centered @ centered),
@@ -134,47 +133,33 @@ class Accumulator:
             summary = checks.combine_summaries(self._sums[-1], chunk[-1])
             self._sums = [a + b for a, b in zip(self._sums[:-1], chunk[:-1])] + [summary]
 
-    def _Zt_times(self, coded, B: np.ndarray, root=None) -> np.ndarray:
-        """Z'B (q, r) for B (n, r) (the rows of Z scaled by ``root`` where given): per term and column a of
-        its matrix, one bincount over rows x columns of B."""
-        out = np.zeros((self.offsets[-1], B.shape[1]))
-        r = B.shape[1]
+    def _Zt_times(self, coded, columns: list, root=None) -> np.ndarray:
+        """Z'B (q, r) for B given by its r ``columns`` (n,) (the rows of Z scaled by ``root`` where given): per
+        term, column a of its matrix and column of B, one bincount over the rows."""
+        out = np.zeros((self.offsets[-1], len(columns)))
         for term, start, codes, matrix in zip(self.terms, self.offsets, coded.codes, coded.matrices):
-            block = out[start:start + term.q].reshape(term.m, term.k, r)
-            index = (codes.astype(np.int64)[:, None] * r + np.arange(r)).ravel()
+            block = out[start:start + term.q].reshape(term.m, term.k, -1)
             scaled = matrix if root is None else matrix * root[:, None]
             for a in range(term.k):
-                weights = (scaled[:, a:a + 1] * B).ravel()
-                block[:, a, :] = np.bincount(index, weights=weights, minlength=term.m * r).reshape(term.m, r)
+                factor = None if np.all(scaled[:, a] == 1.0) else scaled[:, a]  # an intercept column
+                for j, column in enumerate(columns):
+                    weights = column if factor is None else factor * column
+                    block[:, a, j] = np.bincount(codes, weights=weights, minlength=term.m)
         return out
 
     def _ZtZ(self, coded, root=None) -> sp.csc_matrix:
         """Z'Z (q, q) (Z'WZ with ``root`` = sqrt(w)): each term's block diagonal by bincounts, each pair of
-        terms by one coordinate sum."""
-        rows, cols, values = [], [], []
+        terms as one sparse block whose duplicates CSR's construction sums."""
         matrices = coded.matrices if root is None else [m * root[:, None] for m in coded.matrices]
+        n_terms = len(self.terms)
+        blocks = [[None] * n_terms for _ in range(n_terms)]
         for s, (term_s, codes_s, matrix_s) in enumerate(zip(self.terms, coded.codes, matrices)):
-            k, start = term_s.k, self.offsets[s]
-            for a in range(k):
-                for b in range(k):
-                    diagonal = np.bincount(codes_s, weights=matrix_s[:, a] * matrix_s[:, b], minlength=term_s.m)
-                    levels = np.arange(term_s.m, dtype=np.int64)
-                    rows.append(start + levels * k + a)
-                    cols.append(start + levels * k + b)
-                    values.append(diagonal)
-            for t in range(s + 1, len(self.terms)):
-                term_t, codes_t, matrix_t = self.terms[t], coded.codes[t], matrices[t]
-                for a in range(k):
-                    for b in range(term_t.k):
-                        r = start + codes_s.astype(np.int64) * k + a
-                        c = self.offsets[t] + codes_t.astype(np.int64) * term_t.k + b
-                        v = matrix_s[:, a] * matrix_t[:, b]
-                        rows += [r, c]
-                        cols += [c, r]
-                        values += [v, v]
-        q = int(self.offsets[-1])
-        ZtZ = sp.csc_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q))
-        ZtZ.sum_duplicates()
+            blocks[s][s] = _diagonal_block(term_s, codes_s, matrix_s)
+            for t in range(s + 1, n_terms):
+                blocks[s][t] = _cross_block(term_s, codes_s, matrix_s, self.terms[t], coded.codes[t], matrices[t])
+                blocks[t][s] = blocks[s][t].T
+        ZtZ = sp.bmat(blocks, format="csc")
+        ZtZ.sort_indices()
         return ZtZ
 
     def result(self) -> CrossProducts:
@@ -185,6 +170,28 @@ class Accumulator:
         ZtZ.sort_indices()
         return CrossProducts(ZtZ, ZtX, Zty, XtX, Xty, yty, nobs, self._beta, ResponseMoments(Zty_c, total, squares),
                              summary, log_weights)
+
+
+def _diagonal_block(term, codes: np.ndarray, matrix: np.ndarray) -> sp.csr_matrix:
+    """Z_t'Z_t (q_t, q_t) of one term: block diagonal, a (k, k) block per level, each entry one bincount."""
+    k, m = term.k, term.m
+    levels = np.arange(m, dtype=np.int64) * k
+    rows, cols, values = [], [], []
+    for a in range(k):
+        for b in range(k):
+            rows.append(levels + a)
+            cols.append(levels + b)
+            values.append(np.bincount(codes, weights=matrix[:, a] * matrix[:, b], minlength=m))
+    return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(k * m,) * 2)
+
+
+def _cross_block(term_s, codes_s, matrix_s, term_t, codes_t, matrix_t) -> sp.csr_matrix:
+    """Z_s'Z_t (q_s, q_t) of two terms: every row's products of a column of each, summed where they meet."""
+    pairs = [(a, b) for a in range(term_s.k) for b in range(term_t.k)]
+    rows = np.concatenate([codes_s.astype(np.int64) * term_s.k + a for a, _ in pairs])
+    cols = np.concatenate([codes_t.astype(np.int64) * term_t.k + b for _, b in pairs])
+    values = np.concatenate([matrix_s[:, a] * matrix_t[:, b] for a, b in pairs])
+    return sp.csr_matrix((values, (rows, cols)), shape=(term_s.q, term_t.q))
 
 
 class PenalizedSystem:

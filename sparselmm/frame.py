@@ -232,6 +232,9 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     ordered = bool(getattr(series.dtype, "ordered", False))
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, categories = kept.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
+    elif not pd.api.types.is_object_dtype(series.dtype):  # one type: pandas sorts as R (code points, numbers)
+        codes, uniques = pd.factorize(kept, sort=True)
+        categories = list(uniques)
     else:
         codes, uniques = pd.factorize(kept, sort=False)
         categories = sorted_levels(pd.Series(uniques, dtype=uniques.dtype))

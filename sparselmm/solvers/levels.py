@@ -144,9 +144,13 @@ class GroupedCoupling:
                 total = _pair_sums(ptr, idx, values, r, s, plus, minus, layout.threads)
                 flat = np.flatnonzero(total.ravel())
                 pieces.append((flat, total.ravel()[flat], g * len(self.pairs) + p))
-        positions = np.concatenate([flat for flat, _, _ in pieces] + [np.asarray(extra_positions, dtype=np.int64)])
-        self.pattern = np.unique(positions)
-        rows = np.concatenate([np.searchsorted(self.pattern, flat) for flat, _, _ in pieces])
+        used = np.zeros(q2 * q2, dtype=bool)  # the union of the pieces' positions (a sort of them costs more)
+        for flat, _, _ in pieces:
+            used[flat] = True
+        used[np.asarray(extra_positions, dtype=np.int64)] = True
+        self.pattern = np.flatnonzero(used)
+        rank = np.cumsum(used, dtype=np.int32) - 1  # a position's index in the pattern
+        rows = np.concatenate([rank[flat] for flat, _, _ in pieces])
         columns = np.concatenate([np.full(len(flat), column) for flat, _, column in pieces])
         values = np.concatenate([data for _, data, _ in pieces])
         self.sums = sp.csr_matrix((values, (rows, columns)), shape=(len(self.pattern), groups * len(self.pairs)))
