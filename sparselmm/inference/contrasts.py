@@ -7,9 +7,11 @@ matrix L (rows, p) and the test is L beta = 0. lmerTest builds them as follows, 
 - type II: a term that no other term contains is tested marginally (its rows of the identity);
   any other term by the Doolittle rows with the columns of X reordered so that the term and the
   terms containing it come last;
-- type III (treatment contrasts): L = t(X^+ rdX), rdX holding every term coded by all its levels
-  (R's ``model.matrix(~ 0 + term)``), its columns orthogonalised, highest order first, against the
-  columns of the terms that contain them;
+- type III: L = t(X^+ rdX) for X coded with treatment contrasts, rdX holding every term coded by all its
+  levels (R's ``model.matrix(~ 0 + term)``), its columns orthogonalised, highest order first, against
+  the columns of the terms that contain them; where the fit uses other contrasts (contr.sum, an ordered
+  factor's contr.poly, a matrix), each L is mapped to the fit's coefficients by L zapsmall(X_trt^+ X),
+  as lmerTest's get_contrasts_type3 does;
 - with one term or one column of X, every type is type I (lmerTest's shortcut).
 
 A term contains another when it has all of the other's variables and more, and the same
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..coding import term_columns
+from ..coding import model_matrix, term_columns
+from ..contrasts import contrast
 from ..errors import SparseLMMError
 from ..formula import TermList, deparse
-from ..frame import model_frame
+from ..frame import Categorical, model_frame
 
 DOOLITTLE_EPS = 1e-6
 
@@ -122,7 +125,7 @@ def _type2(fit, terms: ModelTerms) -> dict:
 
 def _type3(fit, terms: ModelTerms) -> dict:
     rdX, rd_names = full_dummy_matrix(fit, terms)
-    X = fit.design.X
+    X, names, to_fit = _treatment_design(fit, terms)
     L = zapsmall(np.linalg.lstsq(X, rdX, rcond=None)[0].T)  # (r, p): t(ginv(X) rdX)
     order = sorted(terms.labels, key=lambda t: -len(terms.variables[t]))  # stable: R's order(decreasing)
     for label in order:
@@ -132,12 +135,29 @@ def _type3(fit, terms: ModelTerms) -> dict:
             own = L[:, terms.columns[label]]
             L[:, terms.columns[label]] = zapsmall(own - basis @ np.linalg.lstsq(basis, own, rcond=None)[0])
     position = {name: i for i, name in enumerate(rd_names)}
-    Lp = L[[position[name] for name in terms.names]]  # (p, p): rows named as X's columns
+    Lp = L[[position[name] for name in names]]  # (p, p): rows named as X's columns
     out = {}
     for label in terms.labels:
         block = Lp[:, terms.columns[label]].T
-        out[label] = block[np.abs(block).sum(axis=1) > 1e-8]
+        block = block[np.abs(block).sum(axis=1) > 1e-8]
+        out[label] = block if to_fit is None else block @ to_fit
     return out
+
+
+def _treatment_design(fit, terms: ModelTerms) -> tuple[np.ndarray, list, np.ndarray | None]:
+    """(X coded with contr.treatment for every factor, its column names, the map M with X_fit = X M, or None
+    where the fit's X is that matrix): lmerTest's type III contrasts are made for treatment coding."""
+    X, names = fit.design.X, list(terms.names)
+    if all(c.name == "contr.treatment" for c in fit.design.spec.contrasts.values()):
+        return X, names, None
+    variables = model_variables(fit)
+    treatment = {key: contrast("contr.treatment", value.levels, key) for key, value in variables.items()
+                 if isinstance(value, Categorical) and value.numeric is None}
+    X_trt, trt_names = model_matrix(terms.fixed, variables, fit.nobs, treatment)
+    if X_trt.shape[1] != X.shape[1]:
+        raise SparseLMMError("type III tests of a model with non-treatment contrasts and aliased fixed-effect columns "
+                             "are not available; use type=1 or 2, or treatment contrasts")
+    return X_trt, trt_names, zapsmall(np.linalg.lstsq(X_trt, X, rcond=None)[0])  # lmerTest's map
 
 
 def full_dummy_matrix(fit, terms: ModelTerms) -> tuple[np.ndarray, list]:
@@ -160,8 +180,16 @@ def model_variables(fit) -> dict:
             "this needs the data the model was fitted on, and the fit does not hold it: fit with slmm.lmer(formula, "
             "data), or set fit.data = <the DataFrame> before calling it"
         )
-    frame = model_frame(fit.design.formula, data)
-    if frame.nobs != fit.nobs or (fit.design.rows is not None and not np.array_equal(frame.rows, fit.design.rows)):
+    rows = fit.design.rows
+    if rows is not None and len(rows) and rows.max() < len(data):
+        # the rows the fit used (after subset=, na_action and rows missing a weight or offset), coded as the fit
+        # coded them (its levels, and poly()/ns()/scale() bases learned before any subset, as R's model frame)
+        spec = fit.design.spec
+        frame = model_frame(fit.design.formula, data.iloc[rows], levels=spec.variable_levels,
+                            transforms=spec.transforms)
+    else:
+        frame = model_frame(fit.design.formula, data)
+    if frame.nobs != fit.nobs or (rows is not None and frame.nobs != len(rows)):
         raise SparseLMMError(
             f"fit.data gives {frame.nobs} complete rows where the fit used {fit.nobs}: it is not the data the "
             "model was fitted on; set fit.data to that DataFrame"

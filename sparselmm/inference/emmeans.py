@@ -26,7 +26,9 @@ from scipy import stats
 from ..coding import term_columns
 from ..errors import SparseLMMError
 from ..formula import deparse
+from ..evaluate import Evaluator
 from ..frame import Categorical
+from ..values import Columns
 from .contrasts import model_variables
 from .kenward_roger import kr_adjust
 from .satterthwaite import contrast_df
@@ -74,18 +76,29 @@ def reference_grid(fit) -> tuple[pd.DataFrame, np.ndarray]:
     grid = pd.DataFrame([tuple(reversed(c)) for c in combos], columns=factors) if factors else pd.DataFrame(index=[0])
     cells = len(grid)
     at = {}
+    nodes = {deparse(v): v for term in fit.design.formula.fixed.terms for v in term}
     for key, value in variables.items():
         if key in factors:
             codes = np.array([levels[factors.index(key)].index(v) for v in grid[key]], dtype=np.int64)
             at[key] = Categorical(codes, tuple(levels[factors.index(key)]))
         elif isinstance(value, Categorical):
             at[key] = value if value.numeric is None else np.full(cells, value.numeric.mean())
+        elif isinstance(value, Columns):  # poly(x, 2), ns(x, 3): the fit's basis at the mean of x, as emmeans
+            at_mean = Evaluator(_numeric_means(fit), fit.design.spec.transforms)(nodes[key])
+            at[key] = Columns(np.repeat(at_mean.values, cells, axis=0), at_mean.names)
         else:
             at[key] = np.full(cells, float(np.mean(value)))
-    blocks = term_columns(fit.design.formula.fixed, at, cells)
+    blocks = term_columns(fit.design.formula.fixed, at, cells, fit.design.spec.contrasts)
     names = [name for _, _, block_names in blocks for name in block_names]
     X = np.column_stack([c for _, columns, _ in blocks for c in columns])
     return grid, X[:, [names.index(name) for name in fit.design.fixef_names]]
+
+
+def _numeric_means(fit) -> pd.DataFrame:
+    """One row: each numeric column of the data at its mean over the rows fitted (emmeans' reference values)."""
+    data = fit.data if fit.design.rows is None else fit.data.iloc[fit.design.rows]
+    numeric = data.select_dtypes("number")
+    return pd.DataFrame({name: [float(numeric[name].mean())] for name in numeric.columns})
 
 
 def linear_functions(fit, left: list, by: list) -> tuple[pd.DataFrame, np.ndarray]:

@@ -154,7 +154,8 @@ def ranova(fit, reduce_terms: bool = True) -> pd.DataFrame:
                 raise SparseLMMError("number of rows in use has changed: remove missing values first")
             rows[name] = (reduced.df, reduced.loglik)
         else:
-            rows[name] = (len(fit.solution.beta) + 1, linear_model_loglik(fit.design.X, fit.design.y, fit.REML))
+            rows[name] = (len(fit.solution.beta) + 1, linear_model_loglik(fit.design.X, fit.design.y, fit.REML,
+                                                                          fit.design.weights, fit.design.offset))
     npar = np.array([r[0] for r in rows.values()], dtype=float)
     loglik = np.array([r[1] for r in rows.values()], dtype=float)
     lrt = np.concatenate([[np.nan], 2.0 * (loglik[0] - loglik[1:])])
@@ -164,13 +165,18 @@ def ranova(fit, reduce_terms: bool = True) -> pd.DataFrame:
                          "Pr(>Chisq)": p}, index=list(rows))
 
 
-def linear_model_loglik(X: np.ndarray, y: np.ndarray, REML: bool) -> float:
-    """R's ``logLik(lm(y ~ X), REML)``: the (restricted) log-likelihood of ordinary least squares."""
-    Q, R = np.linalg.qr(X)
-    residuals = y - Q @ (Q.T @ y)
+def linear_model_loglik(X: np.ndarray, y: np.ndarray, REML: bool, weights=None, offset=None) -> float:
+    """R's ``logLik(lm(y ~ X, weights = w, offset = o), REML)``: the (restricted) log-likelihood of (weighted)
+    least squares, ``0.5 (sum(log w) - N (log(2 pi) + 1 - log(N) + log(sum(w r^2))))`` less log|R| for REML,
+    R the QR factor of sqrt(w) X and r = y - o - X beta-hat."""
+    root = np.ones(len(y)) if weights is None else np.sqrt(weights)
+    target = root * (y if offset is None else y - offset)
+    Q, R = np.linalg.qr(root[:, None] * X)
+    residuals = target - Q @ (Q.T @ target)
     n, p = X.shape
     N = n - p if REML else n
-    value = 0.5 * (-N * (np.log(2.0 * np.pi) + 1.0 - np.log(N) + np.log(residuals @ residuals)))
+    value = 0.5 * (2.0 * np.sum(np.log(root)) - N * (np.log(2.0 * np.pi) + 1.0 - np.log(N)
+                                                     + np.log(residuals @ residuals)))
     return float(value - np.sum(np.log(np.abs(np.diag(R)))) if REML else value)
 
 
