@@ -140,7 +140,8 @@ def newton_direction(gradient: np.ndarray, hessian: np.ndarray, x: np.ndarray, l
 def newton_polish(value_and_gradient, gradient_at, x: np.ndarray, fx: float, gradient: np.ndarray,
                   hessian: np.ndarray, lower: np.ndarray, passes) -> tuple:
     """Projected Newton steps with halving, until ``passes(g, H)`` and the Newton decrement g'H^-1 g / 2 is
-    below lme4's ftol_abs (1e-8), or the criterion stops decreasing.
+    below lme4's ftol_abs (1e-8), or the criterion stops decreasing. The Hessian is differenced again after a
+    step longer than the difference step; after a shorter one the old is as accurate as a new one would be.
 
     Returns (x, fx, gradient, hessian, steps taken).
     """
@@ -156,7 +157,9 @@ def newton_polish(value_and_gradient, gradient_at, x: np.ndarray, fx: float, gra
                 break
         else:
             break
+        moved = np.max(np.abs(trial - x))
         x, fx, gradient = trial, f_trial, g_trial
-        hessian = hessian_of(gradient_at, x, gradient)
+        if moved > STEP:
+            hessian = hessian_of(gradient_at, x, gradient)
         steps += 1
     return x, fx, gradient, hessian, steps

@@ -1,7 +1,6 @@
 """A fit from start to record: optimize theta, finish what the optimizer left, check as lme4 checks.
 
-    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient, which on a
-       large design starts from a fit to a sample of its groups: :mod:`sparselmm.warmstart`);
+    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient) from lme4's start;
     2. lme4's restart_edge (a bound that a small step off descends from: optimize again from there)
        and check.boundary (near-zero entries onto their bound where that is no worse);
     3. lme4's convergence checks (skipped for singular fits, as lme4 does);
@@ -20,11 +19,9 @@ import numpy as np
 
 from . import convergence
 from .errors import ConvergenceWarning, SparseLMMError
-from .optimizers import LbfgsOptimizer
 from .optsummary import OptSummary
 from .progress import Progress
 from .results import LmerResult
-from .warmstart import sample_start
 
 BOUNDARY_TOL = 1e-5  # lme4's lmerControl(boundary.tol)
 EDGE_STEP = 1e-5  # lme4's step for the one-sided gradient at a bound (restart_edge)
@@ -40,9 +37,8 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
     log = []
     progress = verbose if isinstance(verbose, Progress) else Progress() if verbose else None  # lmer's clock
     problem = model.problem(criterion, log, progress)
-    by_default = optimizer is None
     optimizer = optimizer or model.default_optimizer()
-    problem.x0, started_from = _starting_theta(model, REML, problem.x0, start, optimizer, by_default)
+    problem.x0, started_from = _starting_theta(model, problem.x0, start)
     summary = OptSummary(REML, criterion.solver.name, optimizer.name, np.array(problem.x0, dtype=float),
                          model.covariance.names, started_from=started_from, evaluation_log=log)
     result = optimizer.minimize(problem)
@@ -77,25 +73,24 @@ def result_at(model, theta: np.ndarray, REML: bool):
     return LmerResult(model, model.release_solver(), solution, u, K, summary)
 
 
-def _starting_theta(model, REML: bool, lme4s: np.ndarray, start, optimizer, by_default: bool):
-    """(theta, where it came from): the caller's start, a sample's fit for the default gradient optimizer, or lme4's."""
+def _starting_theta(model, lme4s: np.ndarray, start):
+    """(theta, where it came from): the caller's start, or lme4's."""
     if start is not None:
         return _checked_start(model, start), "the start given"
-    if by_default and isinstance(optimizer, LbfgsOptimizer):
-        warm = sample_start(model, REML)
-        if warm is not None:
-            return warm
     return lme4s, "lme4's start"
 
 
 def _check_and_finish(model, problem, optimizer, summary: OptSummary, theta: np.ndarray) -> np.ndarray:
-    """lme4's checks at theta; where the gradient check fails, finish the fit (Newton, then a restart)."""
+    """lme4's checks at theta; where the gradient check fails, finish the fit (Newton, then a restart). A
+    gradient optimizer's fit is always finished by Newton steps (with the check's Hessian) until the predicted
+    decrease is below lme4's ftol_abs: where L-BFGS-B creeps, one or two such steps end the fit."""
     if model.covariance.is_singular(theta):
         if not summary.optimizer_converged:
             summary.warnings.append(f"convergence failure: the optimizer stopped with '{summary.returnvalue}'")
         return theta
     value, gradient, hessian = _derivatives(problem, theta)
-    if convergence.gradient_messages(gradient, hessian) and problem.objective_and_gradient is not None:
+    unfinished = convergence.gradient_messages(gradient, hessian) or optimizer.uses_gradient
+    if unfinished and problem.objective_and_gradient is not None:
         theta, value, gradient, hessian = _newton(problem, summary, theta, value, gradient, hessian)
     if convergence.gradient_messages(gradient, hessian):
         theta, value, gradient, hessian = _restart(problem, optimizer, summary, theta, value, gradient, hessian)

@@ -191,7 +191,7 @@ class LinearMixedModel:
         between, offset = [], 0
         for term in terms:
             sums, rows = moments.Zty[offset:offset + term.m], counts[offset:offset + term.m]
-            seen = rows > 0  # every level has rows, except in a sample of the levels (warmstart)
+            seen = rows > 0  # lme4 drops levels without rows; a design given directly may keep them
             between.append((np.sum(sums[seen]**2 / rows[seen]) - spread) / (n - 1))
             offset += term.q
         within = (moments.squares - spread) / (n - 1) - sum(between)

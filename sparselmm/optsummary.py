@@ -22,7 +22,7 @@ class OptSummary:
     optimizer: str
     initial: np.ndarray  # (t,) the starting theta
     theta_names: list
-    started_from: str = "lme4's start"  # or the start given, or a fit to a sample of the groups
+    started_from: str = "lme4's start"  # or the start given
     final: np.ndarray | None = None  # (t,) the theta of the fit
     fmin: float = np.nan  # the criterion at final: REML criterion or ML deviance
     evaluations: int = 0  # criterion evaluations by the optimizer (and its restarts); the log holds all

@@ -8,7 +8,10 @@ Near the optimum of a criterion in the hundreds of thousands, differences of a
 few units in the last place are all that is left, and L-BFGS-B's line search
 can fail on them again and again, restarting each time. So the optimizer stops
 once STALLED evaluations in a row improve on the best value by less than
-STALL_TOL relative: the fit's convergence is then judged by its gradient.
+STALL_TOL relative, or an iteration reduces it by less than ``ftol`` relative:
+the fit is then finished by Newton steps with the Hessian that lme4's
+convergence check computes anyway (:mod:`sparselmm.fitting`), which converge
+in one or two steps where L-BFGS-B would creep.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from scipy.optimize import minimize
 
 from .base import OptimizationProblem, OptimizeResult, Optimizer
 
-STALLED = 5
+STALLED = 3
 STALL_TOL = 1e-13
 
 
@@ -32,7 +35,7 @@ class LbfgsOptimizer(Optimizer):
     name = "lbfgsb"
     uses_gradient = True
 
-    def __init__(self, gtol: float = 1e-6, ftol: float = 1e-14, maxiter: int = 1000):
+    def __init__(self, gtol: float = 1e-6, ftol: float = 1e-12, maxiter: int = 1000):
         self.gtol, self.ftol, self.maxiter = gtol, ftol, maxiter
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
@@ -45,7 +48,7 @@ class LbfgsOptimizer(Optimizer):
         def watched(x):
             value, gradient = problem.objective_and_gradient(x)
             best["count"] += 1
-            if value < best["value"] - STALL_TOL * abs(best["value"]):
+            if not np.isfinite(best["value"]) or value < best["value"] - STALL_TOL * abs(best["value"]):
                 best["since"] = 0
             else:
                 best["since"] += 1
