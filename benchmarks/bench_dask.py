@@ -15,6 +15,15 @@ Each mode runs in its own process, so that peak memory is that mode's alone:
     python benchmarks/bench_dask.py --mode dask --rows 1e7     # the same rows on the LocalCluster
     python benchmarks/bench_dask.py --mode dask --rows 1e8
 
+``--report FILE`` reads the JSON lines of such runs and prints the README's table: per run the
+seconds, the client's and each worker's peak against the data's size, and for a Dask run the ratio
+of its time to the in-memory run at the same rows with the largest differences of the estimates:
+
+    python benchmarks/bench_dask.py --mode memory --rows 1e7 --json runs.jsonl
+    python benchmarks/bench_dask.py --mode dask --rows 1e7 --json runs.jsonl
+    python benchmarks/bench_dask.py --mode dask --rows 1e8 --json runs.jsonl
+    python benchmarks/bench_dask.py --report runs.jsonl
+
 Printed (and with ``--json FILE`` appended as one JSON line): seconds for the
 cross-products (``from_formula`` / ``from_dask``, generation included for Dask) and for
 the fit, the client's peak RSS (``ru_maxrss``; with a LocalCluster the scheduler runs in
@@ -138,14 +147,40 @@ def _estimates(fit) -> dict:
             "sigma": float(fit.sigma), "evaluations": int(fit.optsummary.evaluations), "nobs": int(fit.nobs)}
 
 
+def report(path: str) -> str:
+    """The runs of ``path`` (JSON lines, the last of each mode and size) as a Markdown table."""
+    with open(path) as handle:
+        runs = {(r["mode"], r["rows"]): r for r in map(json.loads, filter(str.strip, handle))}
+    lines = ["| rows | mode | seconds (sums + fit) | x in-memory | client peak MiB | worker peaks MiB | data MiB "
+             "| objective rel. diff | max theta, fixef diff |", "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for (mode, rows), r in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0] != "memory")):
+        memory = runs.get(("memory", rows)) if mode == "dask" else None
+        ratio = diff = theta = ""
+        if memory:
+            ratio = f"{r['total_s'] / memory['total_s']:.2f}"
+            diff = f"{abs(r['objective'] - memory['objective']) / abs(memory['objective']):.1e}"
+            theta = "{:.1e}, {:.1e}".format(np.max(np.abs(np.subtract(r["theta"], memory["theta"]))),
+                                            np.max(np.abs(np.subtract(r["fixef"], memory["fixef"]))))
+        workers = ", ".join(f"{w:.0f}" for w in r.get("worker_peak_mib", [])) or "-"
+        lines.append(f"| {rows:.0e} | {mode} | {r['total_s']:.1f} ({r['sums_s']:.1f} + {r['fit_s']:.1f}) | {ratio} "
+                     f"| {r['client_peak_mib']:.0f} | {workers} | {r['data_mib']:.0f} | {diff} | {theta} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=["memory", "dask"], required=True)
+    parser.add_argument("--mode", choices=["memory", "dask"])
+    parser.add_argument("--report", metavar="FILE", help="print the table of the runs appended to FILE, and stop")
     parser.add_argument("--rows", type=float, default=1e7)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="8GiB")
     parser.add_argument("--json", help="append the result as one JSON line to this file")
     args = parser.parse_args()
+    if args.report:
+        print(report(args.report))
+        return
+    if args.mode is None:
+        parser.error("--mode is required (or --report FILE)")
     rows = int(args.rows)
     if rows % BLOCK:
         parser.error(f"--rows must be a multiple of {BLOCK:,}")

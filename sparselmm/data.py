@@ -18,6 +18,7 @@ index: the caller's own for a pandas DataFrame, 0..n-1 for the other containers.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -32,6 +33,13 @@ def as_data_frame(data, what: str = "data") -> pd.DataFrame:
         return data
     if isinstance(data, Mapping):
         return _from_mapping(data, what)
+    dask_frames = sys.modules.get("dask.dataframe")  # a Dask DataFrame offers __dataframe__: reading it would
+    if dask_frames is not None and isinstance(data, dask_frames.DataFrame):  # bring every row to this process
+        raise DataError(
+            f"{what} is a Dask DataFrame, whose rows stay in its partitions, and this needs them in memory: "
+            "lmer(data=ddf) and predict(newdata=ddf) (without se_fit or interval) work on the partitions; "
+            "otherwise pass ddf.compute() if it fits in memory"
+        )
     if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__dataframe__"):
         try:
             frame = pd.api.interchange.from_dataframe(data, allow_copy=True)

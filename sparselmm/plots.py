@@ -90,8 +90,15 @@ def caterpillar(fit, group: str | None = None, z: float = 1.96, figsize=None):
     return figure
 
 
+def _refuse_dask(fit) -> None:
+    """A Dask fit's residuals are Dask Series: plotting every one would bring all rows to the client."""
+    if hasattr(fit.design, "dask_rows"):
+        fit.design.require_rows("plots of every residual (plot a sample: fit.residuals.sample(frac=...).compute())")
+
+
 def residuals_vs_fitted(fit, figsize=None):
     """Residuals (y - fitted) against fitted values, one point per row used, with the zero line."""
+    _refuse_dask(fit)
     figure, (ax,) = _figure(1, figsize)
     ax.scatter(fit.fitted, fit.residuals, s=10, alpha=0.7)
     ax.axhline(0.0, color="grey", linestyle="--", linewidth=0.8)
@@ -124,6 +131,7 @@ def _qq_line(ax, theoretical: np.ndarray, sample: np.ndarray) -> None:
 
 def qq_residuals(fit, figsize=None):
     """Normal QQ plot of the residuals: one point per row used, with R's qqline."""
+    _refuse_dask(fit)
     figure, (ax,) = _figure(1, figsize)
     _qq_panel(ax, fit.residuals.dropna(), "Normal QQ plot of residuals")  # rows used (na_action="exclude" pads)
     return figure

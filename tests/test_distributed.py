@@ -322,3 +322,55 @@ def test_sparselmm_imports_and_fits_without_dask():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=reference.ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "8"
+
+
+# ---------------------------------------------------------------- the client holds sums, never the rows
+def synthetic(n=400_000, partitions=4, seed=7):
+    """y ~ x + f + (1 | g): text factors (so the levels pass runs too), in equal partitions."""
+    rng = np.random.default_rng(seed)
+    g, f = rng.integers(0, 50, n), rng.integers(0, 3, n)
+    data = pd.DataFrame({"x": rng.standard_normal(n), "f": np.array(["a", "b", "c"])[f],
+                         "g": np.array([f"g{i:02d}" for i in range(50)])[g]})
+    data["y"] = 1 + 0.5 * data["x"] + 0.3 * f + rng.standard_normal(50)[g] + rng.standard_normal(n)
+    step = n // partitions
+    return data, [data.iloc[i:i + step] for i in range(0, n, step)]
+
+
+def test_the_client_receives_sums_never_rows():
+    """Every compute's result is pickled as it would travel to the client: the fit's (levels, sums) and the
+    summary's (a sketch of 4,096 values per partition and the brackets) are a few per cent of the rows."""
+    import pickle
+
+    data, parts = synthetic()
+    size = len(pickle.dumps(data, protocol=5))
+    received = []
+
+    def measuring(graph, keys, **options):
+        out = dask.get(graph, keys, **options)
+        received.append(len(pickle.dumps(out, protocol=5)))
+        return out
+
+    with dask.config.set(scheduler=measuring), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = slmm.lmer("y ~ x + f + (1 | g)", as_dask(parts))
+        assert len(received) == 3 and max(received) < 0.01 * size, (received, size)  # levels, first, the rest
+        received.clear()
+        str(fit.summary())
+        assert received and max(received) < 0.05 * size, (received, size)
+        received.clear()
+        assert fit.hatvalues().sum().compute() == pytest.approx(fit.hat_trace(), rel=1e-9)
+        assert max(received) < 1000
+
+
+def test_what_needs_every_row_is_refused_on_a_dask_fit():
+    """Type III tests with factors, emmeans, ranova, residual plots, influence and predictions with intervals
+    would read every row into the client: refused, saying what works on the partitions."""
+    _, parts = synthetic(n=4000)
+    with dask.config.set(scheduler="sync"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = slmm.lmer("y ~ x + f + (1 | g)", as_dask(parts))
+        assert list(fit.anova(type=1).index) == ["x", "f"]
+        for call in (fit.anova, fit.ranova, lambda: fit.emmeans("f"), fit.plot_residuals, fit.plot_qq,
+                     fit.influence, lambda: fit.predict(as_dask(parts), se_fit=True)):
+            with pytest.raises(DataError, match="Dask DataFrame, whose rows stay in its partitions"):
+                call()

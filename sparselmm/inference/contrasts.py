@@ -174,6 +174,9 @@ def full_dummy_matrix(fit, terms: ModelTerms) -> tuple[np.ndarray, list]:
 
 def model_variables(fit) -> dict:
     """The model frame's variables of the fitted rows (from ``fit.data``, which ``slmm.lmer`` keeps)."""
+    if hasattr(fit.design, "dask_rows"):  # fit.data is a Dask DataFrame: its model frame would be every row
+        fit.design.require_rows("type III tests (anova's default; anova(type=1), drop1 and coef_table need no "
+                                "rows), emmeans and ranova")
     data = getattr(fit, "data", None)
     if data is None:
         raise SparseLMMError(
