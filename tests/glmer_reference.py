@@ -20,6 +20,7 @@ SESSION_NOISE = {"grouseticks_poisson", "grouseticks_poisson_centred"}
 SLOW = {"grouseticks_poisson"}  # its badly scaled HEIGHT makes BOBYQA take ~900 evaluations
 FITTED = [  # every case with a fit of its own (the anova's smaller model included)
     "cbpp_logit_agq0", "cbpp_logit_agq1", "cbpp_logit_agq9", "cbpp_logit_agq25", "cbpp_probit_agq1",
+    "cbpp_probit_agq9",
     "cbpp_cloglog_agq1", "cbpp_proportion_weights", "cbpp_proportion_weights_agq9", "cbpp_intercept_only",
     "grouseticks_poisson", "grouseticks_poisson_centred", "poisson_offset_formula", "poisson_offset_argument",
     "poisson_no_offset", "binary_slope", "verbagg", "binary_singular", "binary_numeric", "binary_logical",

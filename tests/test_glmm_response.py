@@ -168,3 +168,19 @@ def test_three_level_factor_fits_as_in_lme4():
 def test_our_own_errors(formula, family, data, error, message):
     with pytest.raises(error, match=message):
         slmm.glmer(formula, data(), family)
+
+
+def test_unweighted_fractional_binomial_response_warns_as_lme4():
+    """R's binomial initialize with the default weights 1: lme4 fits y = 0.5 with 'non-integer #successes'."""
+    data = ref.data("binary_numeric").assign(y=lambda d: np.where(np.arange(len(d)) == 0, 0.5, d["y"]))
+    with pytest.warns(NonIntegerCountsWarning, match=r"non-integer #successes in a binomial glm!"):
+        slmm.glmer("y ~ x + (1 | g)", data, "binomial")
+
+
+@pytest.mark.parametrize("formula, column", [("incidence ~ period + (1 | herd)", "incidence"),
+                                             (CBPP_FORMULA, "incidence")])
+def test_infinite_responses_are_named(formula, column):
+    data = _first_row(cbpp(), column, np.inf)
+    with pytest.raises(DataError, match=r"NA/NaN/Inf in 'y' \(lme4's words\): 'incidence' in the response has 1 "
+                                        r"infinite value\(s\), first at row 0"):
+        slmm.glmer(formula, data, "poisson" if "cbind" not in formula else "binomial")

@@ -48,7 +48,7 @@ class GlmmModel:
         self.offset = np.zeros(len(rows)) if coded.offset is None else coded.offset
         self.family.check(self.y, rows)
         self._response_functions()
-        if family.name == "binomial" and response.kind == "numeric" and coded.weights is not None:
+        if family.name == "binomial" and response.kind == "numeric":  # R's binomial initialize, weights or not
             check_binomial_successes(self.y, self.weights)
         with blas_threads(lapack=False):
             self.products = WeightedProducts(coded, design.terms)

@@ -73,7 +73,18 @@ def evaluate_response(node, data: pd.DataFrame, family) -> Response:
             )
         return _categorical(value, text)
     y = np.asarray(pd.to_numeric(pd.Series(np.asarray(value))), dtype=float)
+    _check_finite(y, text)
     return Response(y, np.where(np.isnan(y), np.nan, 1.0), "numeric", text)
+
+
+def _check_finite(values: np.ndarray, text: str) -> None:
+    """lme4's "NA/NaN/Inf in 'y'" for infinite values, naming the response (missing values drop their rows)."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError(
+            f"NA/NaN/Inf in 'y' (lme4's words): '{text}' in the response has {int(infinite.sum())} infinite value(s), "
+            f"first at row {int(np.argmax(infinite))}; remove or replace them before fitting"
+        )
 
 
 def _check_columns(node, data: pd.DataFrame) -> None:
@@ -122,6 +133,8 @@ def _cbind(node: Call, evaluate: Evaluator, family, text: str) -> Response:
         raise FormulaError(f"'{text}': cbind() takes two columns, the successes and the failures")
     successes, failures = (np.asarray(evaluate.numeric(arg), dtype=float) * np.ones(len(evaluate.data))
                            for arg in node.args)
+    _check_finite(successes, deparse(node.args[0]))
+    _check_finite(failures, deparse(node.args[1]))
     missing = np.isnan(successes) | np.isnan(failures)
     s, f = np.where(missing, 0.0, successes), np.where(missing, 0.0, failures)
     names = [deparse(arg) for arg in node.args]

@@ -322,6 +322,8 @@ make_case("cbpp_logit_agq9", "cbpp.csv", cbpp_f, "binomial", 9, newdata = "cbpp_
 make_case("cbpp_logit_agq25", "cbpp.csv", cbpp_f, "binomial", 25, newdata = "cbpp_newdata.csv")
 make_case("cbpp_probit_agq1", "cbpp.csv", cbpp_f, "binomial(link = \"probit\")", 1,
           newdata = "cbpp_newdata.csv")
+make_case("cbpp_probit_agq9", "cbpp.csv", cbpp_f, "binomial(link = \"probit\")", 9,
+          newdata = "cbpp_newdata.csv")
 make_case("cbpp_cloglog_agq1", "cbpp.csv", cbpp_f, "binomial(link = \"cloglog\")", 1,
           newdata = "cbpp_newdata.csv")
 make_case("cbpp_proportion_weights", "cbpp.csv", "incidence / size ~ period + (1 | herd)",
