@@ -19,6 +19,11 @@ class DataError(SparseLMMError):
     """The data cannot be fitted: missing columns, wrong types, too few rows or levels."""
 
 
+class NoRowsError(DataError):
+    """Every row has a missing value in a column the model uses (a chunk, a partition or new data may be
+    so; callers that can carry on without them catch this)."""
+
+
 class SparseLMMWarning(UserWarning):
     """Base class of sparselmm's warnings."""
 

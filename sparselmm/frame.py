@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError
+from .errors import DataError, FormulaError, NoRowsError
 from .evaluate import Evaluator
 from .formula import Formula, deparse, names_in
 from .values import Columns, as_float, is_categorical, labels, sorted_levels
@@ -96,15 +96,17 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     tolerated = grouping - predictors if missing_groups_ok else set()
     complete = np.ones(len(data), dtype=bool) if subset is None else np.asarray(subset, dtype=bool).copy()
     in_subset = int(complete.sum())
+    if subset is not None and in_subset == 0:
+        raise DataError(f"subset keeps none of the {len(data)} rows: check the condition or the values given")
     checked = [value for key, value in raw.items() if key not in tolerated]
     for values in checked + ([outcome] if with_response else []) + offsets + list(extras.values()):
         if values is not None:
             complete &= ~missing(values)
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
-        raise DataError(
-            f"no rows left to fit: all {len(data)} rows have a missing value in one of the columns "
-            f"{', '.join(formula.columns())}"
+        raise NoRowsError(
+            f"no rows left to {'fit' if with_response else 'predict'}: all {len(data)} rows have a missing value "
+            f"in one of the columns {', '.join(formula.columns(response=with_response))}"
         )
     variables = {}
     for key, values in raw.items():
@@ -145,7 +147,10 @@ def _argument(data: pd.DataFrame, value, what: str):
     if isinstance(value, str):
         if value not in list(map(str, data.columns)):
             raise DataError(f"{what}={value!r} names no column of the data; give a column's name or one value per row")
-        return data.iloc[:, list(map(str, data.columns)).index(value)]
+        column = data.iloc[:, list(map(str, data.columns)).index(value)]
+        if is_categorical(column):
+            raise DataError(f"{what}={value!r} names a column that is not numeric; {what} must be numbers")
+        return column
     values = np.asarray(value)
     if values.ndim != 1 or len(values) != len(data):
         raise DataError(f"{what} has {values.size} values for {len(data)} rows; give one per row or a column's name")

@@ -98,6 +98,9 @@ def _group_keys(data: pd.DataFrame, groups) -> tuple[np.ndarray, str]:
     if groups is None:
         return np.asarray([str(i) for i in data.index], dtype=object), ".case"
     names = [groups] if isinstance(groups, str) else list(groups)
+    if not names:
+        raise SparseLMMError("groups=[] names no column: give a column (or several) of the data, or None to delete "
+                             "one row at a time")
     missing = [n for n in names if n not in data.columns]
     if missing:
         raise SparseLMMError(f"groups={groups!r}: no column {missing[0]!r} in the data; its columns are "

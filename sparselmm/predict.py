@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .data import as_data_frame
-from .errors import DataError, FormulaError
+from .errors import DataError, FormulaError, NoRowsError
 from .evaluate import Evaluator
 from .formula import deparse, parse_formula
 from .frame import MISSING
@@ -115,7 +115,10 @@ def prediction_rows(fit, newdata, re_form, allow_new_levels: bool) -> Prediction
 
 def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
     """Fitted means for ``newdata`` (default: the rows fitted), NaN where a used column is missing."""
-    rows = prediction_rows(fit, newdata, re_form, allow_new_levels)
+    try:
+        rows = prediction_rows(fit, newdata, re_form, allow_new_levels)
+    except NoRowsError:  # every row of newdata lacks a value the prediction uses
+        return np.full(len(as_data_frame(newdata, "newdata")), np.nan)
     values = _linear_predictor(fit, rows.coded) + _random_part(fit, rows)
     return values if rows.nrows is None else spread(values, rows)
 

@@ -138,7 +138,7 @@ class DesignSpec:
             X = X[:, list(self.kept)]
         codes, matrices = [], []
         for term in self.terms if terms is None else [self.terms[i] for i in terms]:
-            _refuse_unseen_levels(term.source.expr, frame, f"the random-effects term for '{term.group}'")
+            _refuse_unseen_levels(term.source.expr, frame, f"random-effects term for '{term.group}'")
             matrices.append(model_matrix(term.source.expr, frame.variables, frame.nobs, self.random_contrasts)[0])
             codes.append(term_codes(term.levels, [frame.variables[deparse(g)] for g in term.source.group]))
         return CodedRows(X, frame.response, tuple(codes), tuple(matrices), frame.rows, frame.n_dropped,

@@ -13,6 +13,7 @@ import pytest
 
 import sparselmm
 from sparselmm import DataError, FormulaError, RankDeficiencyWarning, SparseLMMError
+from sparselmm.errors import NoRowsError
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_non_numeric_response(response, base):
 def test_no_rows_left_after_dropping_missing_values(base):
     x = np.where(np.arange(24) % 2 == 0, np.nan, base["x"])
     y = np.where(np.arange(24) % 2 == 1, np.nan, base["y"])
-    raises(DataError, "y ~ x + (1 | g)", base.assign(x=x, y=y), "no rows left to fit: all 24 rows")
+    raises(NoRowsError, "y ~ x + (1 | g)", base.assign(x=x, y=y), "no rows left to fit: all 24 rows")
 
 
 @pytest.mark.parametrize("column", ["x", "y"])

@@ -8,7 +8,6 @@ import sys
 from ..errors import DataError
 
 SPLIT = 8  # partial results merged per task of the reduction tree (its depth is log_8 of the partitions)
-NO_ROWS = "no rows left to fit"  # model_frame's words for a frame whose every row has a missing value
 
 
 def is_dask_dataframe(data) -> bool:

@@ -10,10 +10,10 @@ import pandas as pd
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ..errors import DataError
+from ..errors import DataError, NoRowsError
 from ..predict import included_groups
 from . import graph
-from .graph import NO_ROWS, is_dask_dataframe
+from .graph import is_dask_dataframe
 
 
 @dataclass
@@ -126,9 +126,7 @@ def _partition_rows(part: pd.DataFrame, pieces: _Pieces) -> pd.Series:
     try:
         coded = spec.code(part, with_response=not predicting, weights=None if predicting else spec.weights,
                           offset=None if predicting else spec.offset)  # the fit's rows, or new data as lme4's
-    except DataError as error:
-        if not str(error).startswith(NO_ROWS):
-            raise
+    except NoRowsError:
         index = part.index if predicting else part.index[:0]
         return pd.Series(np.full(len(index), np.nan), index=index, name=what)
     if what == "hatvalues":

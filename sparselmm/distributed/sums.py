@@ -11,13 +11,13 @@ import pandas as pd
 from ..chunks import _scale_of, _scale_sums, _spec, design_of_sums
 from ..crossprod import Accumulator
 from ..design import Design
-from ..errors import DataError
+from ..errors import DataError, NoRowsError
 from ..formula import Formula, deparse, parse_formula
 from ..frame import Categorical, merge_levels, model_frame
 from ..values import labels
 from ..spec import TermSpec
 from . import graph
-from .graph import NO_ROWS, is_dask_dataframe
+from .graph import is_dask_dataframe
 from .rows import DistributedRows
 
 
@@ -207,9 +207,9 @@ def _partition_levels(part: pd.DataFrame, index: int, plan: _Plan) -> _Levels:
     formula = plan.formula
     try:
         frame = model_frame(formula, part, weights=plan.weights, offset=plan.offset)
+    except NoRowsError:
+        return out
     except DataError as error:
-        if str(error).startswith(NO_ROWS):
-            return out
         raise _in_partition(error, index) from error
     out.rows[index] = frame.nobs
     for key, value in frame.variables.items():
@@ -311,9 +311,9 @@ def _first_partition(part, index, shared: tuple, counting: bool):
     _checked(part, index, plan)
     try:
         spec = _spec(plan.formula, part, variable_levels, group_levels, transforms)
+    except NoRowsError:
+        return None
     except DataError as error:
-        if str(error).startswith(NO_ROWS):
-            return None
         raise _in_partition(error, index) from error
     spec = replace(spec, weights=plan.weights, offset=plan.offset)
     sums = Accumulator(_light(spec.terms))
@@ -333,9 +333,9 @@ def _sums_of(part, index, plan: _Plan, sums: Accumulator, counting: bool) -> _Pa
     spec = plan.spec
     try:
         coded = spec.code(part, all_columns=True, weights=spec.weights, offset=spec.offset)
+    except NoRowsError:
+        return _Partial(None, 0, len(part))
     except DataError as error:
-        if str(error).startswith(NO_ROWS):
-            return _Partial(None, 0, len(part))
         raise _in_partition(error, index) from error
     for term, codes in zip(spec.terms, coded.codes):
         if np.any(codes < 0):

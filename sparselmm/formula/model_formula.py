@@ -29,9 +29,11 @@ class Formula:
     tree: object = None  # the parsed formula, deparsed for printing as R deparses it
     offsets: tuple = ()  # the arguments of offset(...) terms: added to the linear predictor, not estimated
 
-    def columns(self) -> list[str]:
-        """Every data column the formula reads, each once, in order of appearance."""
-        nodes = [self.response] + [v for t in self.fixed.terms for v in t] + list(self.offsets)
+    def columns(self, response: bool = True) -> list[str]:
+        """Every data column the formula reads (without ``response``: a prediction's), each once, in order of
+        appearance."""
+        nodes = [self.response] if response else []
+        nodes += [v for t in self.fixed.terms for v in t] + list(self.offsets)
         for re_term in self.random:
             nodes += [v for t in re_term.expr.terms for v in t] + list(re_term.group)
         return list(dict.fromkeys(n for node in nodes for n in names_in(node)))

@@ -41,7 +41,7 @@ def parse_specs(fit, specs) -> tuple[list, list]:
     """(factors, by factors) of ``specs``: "A", "~ A", "~ A * B", "~ A | B", ["A", "B"] or "~ 1" (overall)."""
     if isinstance(specs, (list, tuple)):
         left, by = list(specs), []
-    elif isinstance(specs, str):
+    elif isinstance(specs, str) and specs.strip():
         text = specs.strip().lstrip("~").strip()
         left_text, _, by_text = text.partition("|")
         left = [v for v in re.split(r"[*+:]", left_text) if v.strip()]

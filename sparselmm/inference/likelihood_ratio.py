@@ -45,6 +45,8 @@ def compare(*fits, refit: bool = True, names=None) -> pd.DataFrame:
         return sequential_anova(fits[0])
     if not fits:
         raise SparseLMMError("anova needs at least one fitted model")
+    if isinstance(names, str):
+        raise SparseLMMError(f"names must be a list of {len(fits)} labels, one per model, not the string {names!r}")
     names = [f"fit{i}" for i in range(len(fits))] if names is None else list(names)
     if len(names) != len(fits) or len(set(names)) != len(names):
         raise SparseLMMError(f"names must be {len(fits)} distinct labels, one per model; got {names}")

@@ -107,6 +107,8 @@ class ProfiledDeviance:
     # ------------------------------------------------------------ deviances
     def deviance_sv(self, sv: np.ndarray) -> float:
         sigma = sv[-1]
+        if sigma <= 0.0:  # the residual sd's bound: the likelihood of a model without noise is 0
+            return np.inf
         solution = self.criterion.solution(sv_to_theta(self.covariance, sv))
         return float(solution.logdet_L + solution.r2 / sigma**2 + self.n * (LOG_2PI + 2.0 * np.log(sigma)))
 
@@ -272,7 +274,7 @@ def profile(fit, which=None, alpha_max: float = 0.01, n_points: int = 12) -> Pro
     if not 0 < alpha_max < 1:
         raise SparseLMMError(f"alpha_max={alpha_max!r} must lie between 0 and 1 (lme4's default: 0.01)")
     deviance = ProfiledDeviance(fit)
-    cut = stats.norm.ppf(1.0 - alpha_max / 2.0)
+    cut = stats.norm.isf(alpha_max / 2.0)  # finite for any alpha_max > 0 (ppf(1 - a/2) is inf below 2e-16)
     rows = []
     for i in parameter_indices(deviance, which):
         low, high = deviance.crossing(i, -cut), deviance.crossing(i, cut)
