@@ -4,7 +4,7 @@ Data are read or generated in ``setup`` (not timed); ``peakmem_*`` is the peak r
 asv's fresh process: the data plus the fit.
 
 - ``VerbAgg``: lme4's VerbAgg, 7,584 binary responses, 316 people crossed with 24 items, lme4's
-  formula (lme4 1.1-31 took 1.9 s of CPU here; see benchmarks/results_glmer.md).
+  formula (lme4 1.1-31 took 2.7 s here; see benchmarks/results.md).
 - ``UsersItems``: ``y ~ x + (1 | user) + (1 | item)``, binary, 2,000 users x 200 items, 1e5 and
   1e6 rows generated with numpy as tests/data/glmer/make_glmer_timing.R generates them with R
   (benchmarks/glmer_data.py); lme4 took 23 s of CPU for R's 1e5 rows.

@@ -1,7 +1,7 @@
 """Fit the same REML models (and GLMMs) in sparselmm, mixedlm, statsmodels and lme4; print one table.
 
     python benchmarks/compare_peers.py [--models sleepstudy,insteval] [--repeat 3] [--output results.md]
-    python benchmarks/compare_peers.py --models verbagg,users_items_1e6 --output results_glmer.md
+    python benchmarks/compare_peers.py --models verbagg,users_items_1e6 --glmm-exact-modes
 
 Each (peer, model) runs in its own subprocess, so that its peak resident memory
 (``os.wait4``'s ``ru_maxrss``: interpreter, libraries, data and fits) is its own.
