@@ -10,19 +10,9 @@ lme4's path and stops where lme4 stops, to the digits lme4 prints. Set
 from __future__ import annotations
 
 import nlopt
-import numpy as np
 
 from .base import OptimizationProblem, OptimizeResult, Optimizer
-
-_NLOPT_MESSAGES = {
-    nlopt.SUCCESS: "success",
-    nlopt.STOPVAL_REACHED: "stopval reached",
-    nlopt.FTOL_REACHED: "ftol reached",
-    nlopt.XTOL_REACHED: "xtol reached",
-    nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
-    nlopt.MAXTIME_REACHED: "maximum time reached",
-    nlopt.ROUNDOFF_LIMITED: "stopped by rounding errors: the criterion is flat",
-}
+from .nlopt_run import run_nlopt
 
 
 class BobyqaOptimizer(Optimizer):
@@ -37,33 +27,10 @@ class BobyqaOptimizer(Optimizer):
         self.maxeval = maxeval
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
-        count, best = [0], [np.inf, np.asarray(problem.x0, dtype=float)]
+        def configure(opt):
+            opt.set_xtol_abs(self.xtol_abs)
+            opt.set_ftol_abs(self.ftol_abs)
+            opt.set_xtol_rel(self.xtol_rel)
+            opt.set_maxeval(self.maxeval)
 
-        def objective(x, grad):
-            count[0] += 1
-            value = problem.objective(np.array(x))
-            if value < best[0]:
-                best[:] = [value, np.array(x)]
-            return value
-
-        opt = nlopt.opt(nlopt.LN_BOBYQA, len(problem.x0))
-        opt.set_min_objective(objective)
-        opt.set_lower_bounds(np.asarray(problem.lower, dtype=float))
-        opt.set_upper_bounds(np.asarray(problem.upper, dtype=float))
-        opt.set_xtol_abs(self.xtol_abs)
-        opt.set_ftol_abs(self.ftol_abs)
-        opt.set_xtol_rel(self.xtol_rel)
-        opt.set_maxeval(self.maxeval)
-        try:
-            opt.optimize(np.asarray(problem.x0, dtype=float))
-            code = opt.last_optimize_result()
-        except nlopt.RoundoffLimited:  # the criterion is flat to rounding: keep the best point seen
-            code = nlopt.ROUNDOFF_LIMITED
-        return OptimizeResult(
-            x=best[1],
-            fun=float(best[0]),
-            nfev=count[0],
-            converged=code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED),
-            message=_NLOPT_MESSAGES.get(code, f"NLopt code {code}"),
-            optimizer=self.name,
-        )
+        return run_nlopt(nlopt.LN_BOBYQA, problem, self.name, configure)

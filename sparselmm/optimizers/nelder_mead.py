@@ -14,7 +14,7 @@ import nlopt
 import numpy as np
 
 from .base import OptimizationProblem, OptimizeResult, Optimizer
-from .bobyqa import _NLOPT_MESSAGES
+from .nlopt_run import run_nlopt
 
 
 class NelderMeadOptimizer(Optimizer):
@@ -28,29 +28,11 @@ class NelderMeadOptimizer(Optimizer):
         self.maxeval, self.initial_step = maxeval, initial_step
 
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
-        count, best = [0], [np.inf, np.asarray(problem.x0, dtype=float)]
+        def configure(opt):
+            opt.set_ftol_abs(self.ftol_abs)
+            opt.set_ftol_rel(self.ftol_rel)
+            opt.set_xtol_rel(self.xtol_rel)
+            opt.set_maxeval(self.maxeval)
+            opt.set_initial_step(np.full(len(problem.x0), self.initial_step))
 
-        def objective(x, grad):
-            count[0] += 1
-            value = problem.objective(np.array(x))
-            if value < best[0]:
-                best[:] = [value, np.array(x)]
-            return value
-
-        opt = nlopt.opt(nlopt.LN_NELDERMEAD, len(problem.x0))
-        opt.set_min_objective(objective)
-        opt.set_lower_bounds(np.asarray(problem.lower, dtype=float))
-        opt.set_upper_bounds(np.asarray(problem.upper, dtype=float))
-        opt.set_ftol_abs(self.ftol_abs)
-        opt.set_ftol_rel(self.ftol_rel)
-        opt.set_xtol_rel(self.xtol_rel)
-        opt.set_maxeval(self.maxeval)
-        opt.set_initial_step(np.full(len(problem.x0), self.initial_step))
-        try:
-            opt.optimize(np.asarray(problem.x0, dtype=float))
-            code = opt.last_optimize_result()
-        except nlopt.RoundoffLimited:
-            code = nlopt.ROUNDOFF_LIMITED
-        return OptimizeResult(best[1], float(best[0]), count[0],
-                              code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED),
-                              _NLOPT_MESSAGES.get(code, f"NLopt code {code}"), self.name)
+        return run_nlopt(nlopt.LN_NELDERMEAD, problem, self.name, configure)
