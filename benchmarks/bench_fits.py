@@ -10,22 +10,13 @@ import sys
 import numpy as np
 
 import blasinfo
+from asv_settings import Slow
 import reference
 import sparselmm as slmm
 import synthetic
 
 
-class _Slow:
-    """asv settings for fits of seconds to minutes: one fit per sample, no warm-up fit."""
-
-    number = 1
-    repeat = (1, 3, 120.0)
-    rounds = 1
-    warmup_time = 0.0
-    timeout = 900
-
-
-class Reference(_Slow):
+class Reference(Slow):
     """lme4's reference data: toy (5 rows), sleepstudy (180), InstEval (73,421, crossed)."""
 
     params = ["toy", "sleepstudy", "insteval"]
@@ -41,7 +32,7 @@ class Reference(_Slow):
         slmm.lmer(self.case.formula, self.case.data)
 
 
-class Crossed(_Slow):
+class Crossed(Slow):
     """``y ~ x + (1|user) + (1|item)``: 1e5 rows (5k x 500) and 1e6 rows (50k users x 1k items)."""
 
     params = ["1e5", "1e6"]
@@ -77,7 +68,7 @@ class Crossed10M(Crossed):
     repeat = (1, 1, 0.0)
 
 
-class RandomSlopes(_Slow):
+class RandomSlopes(Slow):
     """``y ~ x + (x | user)``, 1e6 rows, 50k users: a correlated 2 x 2 term (three thetas)."""
 
     def setup(self):
@@ -90,7 +81,7 @@ class RandomSlopes(_Slow):
         slmm.lmer(synthetic.SLOPES_FORMULA, self.data)
 
 
-class CrossedSlopes(_Slow):
+class CrossedSlopes(Slow):
     """``y ~ x + (x | user) + (x | item)``, 2e5 rows, 5,000 users x 500 items (text keys): crossed random slopes."""
 
     def setup(self):
@@ -108,7 +99,7 @@ class CrossedSlopes(_Slow):
     track_evaluations.unit = "evaluations"
 
 
-class LatinSquare(_Slow):
+class LatinSquare(Slow):
     """A psycholinguistic design, 60 subjects x 40 items, a*b*c within both: 20 (and the maximal model's 72)
     covariance parameters."""
 
@@ -129,7 +120,7 @@ class LatinSquare(_Slow):
     track_evaluations.unit = "evaluations"
 
 
-class SetUp(_Slow):
+class SetUp(Slow):
     """The 1e6-row crossed model from a DataFrame with text keys: coding, cross-products and the blocked
     factor's set-up, everything before the first evaluation."""
 
@@ -188,7 +179,7 @@ class InstEvalObjective:
     track_objective_minus_lme4.unit = "REML criterion"
 
 
-class AfterTheFit(_Slow):
+class AfterTheFit(Slow):
     """hat_trace() plus conditional variances at the optimum, beside one factorization there.
 
     The issue's yardstick is their ratio (``track_ratio_to_factorization``); the

@@ -15,23 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 import glmer_data
+from asv_settings import Slow
 import sparselmm as slmm
 
 VERBAGG = Path(__file__).resolve().parents[1] / "tests" / "data" / "glmer" / "verbagg.csv"
 VERBAGG_FORMULA = "r2 ~ (Anger + Gender + btype + situ) + (1 | id) + (1 | item)"
 
 
-class _Slow:
-    """asv settings for fits of seconds to a minute: one fit per sample, no warm-up fit."""
-
-    number = 1
-    repeat = (1, 3, 120.0)
-    rounds = 1
-    warmup_time = 0.0
-    timeout = 900
-
-
-class VerbAgg(_Slow):
+class VerbAgg(Slow):
     def setup(self):
         text = ["r2", "Gender", "btype", "situ", "id", "item"]
         self.data = pd.read_csv(VERBAGG, dtype={column: str for column in text})
@@ -43,7 +34,7 @@ class VerbAgg(_Slow):
         slmm.glmer(VERBAGG_FORMULA, self.data, "binomial")
 
 
-class UsersItems(_Slow):
+class UsersItems(Slow):
     params = list(glmer_data.SIZES)
     param_names = ["rows"]
     timeout = 1800
