@@ -228,6 +228,7 @@ def worker(peer: str, model_name: str, repeat: int, exact_modes: bool = False) -
     result = {"seconds": seconds, "objective": objective, "version": _version(peer)}
     if exact_modes and peer == "sparselmm" and model.family:  # untimed (but in the peak RSS): mixedlm's criterion
         result["objective_exact_modes"] = exact_modes_objective(fit_sparselmm.last)
+    result["vm_hwm_kb"] = _vm_hwm_kb(os.getpid())  # this worker's own peak, read before it exits
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -300,29 +301,43 @@ def run_measured(command: list[str], timeout: float) -> tuple[str, str, float | 
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, text=True,
                                    start_new_session=True)
-        status, usage = _wait(process, timeout)
+        status, usage, high_water = _wait(process, timeout)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    peak = usage.ru_maxrss / 1024 if usage else None  # Linux reports kB
+    # not ru_maxrss: Linux carries the parent's RSS at fork into the child's maxrss across exec, so every
+    # child would report at least this process's size; VmHWM belongs to the child's own address space
+    peak = high_water / 1024 if high_water else (usage.ru_maxrss / 1024 if usage else None)
     error = "" if status == 0 else ("timeout" if status is None else f"exit {status}")
     return stdout, stderr, peak, error
 
 
 def _wait(process: subprocess.Popen, timeout: float):
-    """(exit code, rusage) of the child; on timeout kill its process group, return (None, rusage)."""
+    """(exit code, rusage, the child's VmHWM in kB as last read) of the child; on timeout kill its process
+    group, return (None, rusage, VmHWM)."""
     deadline = time.monotonic() + timeout
+    high_water = 0
     while True:
+        high_water = max(high_water, _vm_hwm_kb(process.pid))
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage
+            return process.returncode, usage, high_water
         if time.monotonic() > deadline:
             os.killpg(process.pid, signal.SIGKILL)
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
-            return None, usage
+            return None, usage, high_water
         time.sleep(0.05)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """The peak resident size of ``pid``'s own address space (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 def run_peer(peer: str, model_name: str, args, scratch: Path) -> Outcome:
@@ -342,6 +357,7 @@ def run_peer(peer: str, model_name: str, args, scratch: Path) -> Outcome:
     if error or result is None:
         reason = error or "no result"
         return Outcome(model_name, peer, peak_mb=peak, note=f"{reason}: {_last_line(stderr)}")
+    peak = result["vm_hwm_kb"] / 1024 if result.get("vm_hwm_kb") else peak
     return Outcome(model_name, peer, statistics.median(result["seconds"]), result["objective"],
                    peak, extra=result)
 

@@ -25,7 +25,7 @@ from . import checks
 from .coding import model_matrix, term_columns
 from .crossprod import Accumulator
 from .design import Design
-from .errors import DataError
+from .errors import DataError, NoRowsError
 from .evaluate import Evaluator
 from .values import scale_parameters
 from .formula import Formula, deparse, parse_formula
@@ -109,7 +109,12 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
     raw, combos = {}, {term.group_name: set() for term in formula.random if len(term.group) > 1}
     scale_inputs = {}
     for chunk in chunks:
-        frame = model_frame(formula, chunk)
+        try:
+            frame = model_frame(formula, chunk)
+        except NoRowsError:  # no complete row: no levels, but scale() learns from every row, as in memory
+            for key in _scale_keys(formula):
+                scale_inputs.setdefault(key, []).append(_scale_sums(formula, chunk, key))
+            continue
         for key, value in frame.variables.items():
             if isinstance(value, Categorical):
                 raw.setdefault(key, set()).update(value.raw)
@@ -133,6 +138,12 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
             ordered = sorted(combos[term.group_name], key=lambda c: [o[part] for o, part in zip(orders, c)])
             group_levels[term.group_name] = tuple(":".join(c) for c in ordered)
     return variable_levels, group_levels, {key: _scale_of(sums) for key, sums in scale_inputs.items()}
+
+
+def _scale_keys(formula: Formula) -> list[str]:
+    """The scale() variables of the formula's terms (what a chunk without complete rows still adds to)."""
+    terms = formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
+    return list(dict.fromkeys(deparse(v) for t in terms for v in t if deparse(v).startswith("scale(")))
 
 
 def _scale_sums(formula: Formula, chunk: pd.DataFrame, key: str) -> tuple[float, float, float]:
@@ -171,11 +182,15 @@ def _accumulate(formula: Formula, chunks, variable_levels: dict, group_levels: d
     """Second pass: code each chunk by the spec and add up its cross-products."""
     spec, accumulator, nobs, dropped = None, None, 0, 0
     for chunk in chunks:
-        if spec is None:
-            spec = replace(_spec(formula, chunk, variable_levels, group_levels, transforms), weights=weights,
-                           offset=offset)
-            accumulator = Accumulator(spec.terms)
-        coded = spec.code(chunk, all_columns=True, weights=spec.weights, offset=spec.offset)
+        try:
+            if spec is None:
+                spec = replace(_spec(formula, chunk, variable_levels, group_levels, transforms), weights=weights,
+                               offset=offset)
+                accumulator = Accumulator(spec.terms)
+            coded = spec.code(chunk, all_columns=True, weights=spec.weights, offset=spec.offset)
+        except NoRowsError:  # every row of the chunk lacks a value: all dropped, as a Dask partition's
+            dropped += len(chunk)
+            continue
         for term, codes in zip(spec.terms, coded.codes):
             if np.any(codes < 0):
                 raise DataError(f"a chunk holds a level of '{term.group}' missing from levels=")

@@ -90,3 +90,19 @@ def test_row_level_results_need_the_rows():
     with pytest.raises(DataError, match="fitted from chunks"):
         fit.fitted
     assert "not kept" in str(fit.summary())
+
+
+def test_a_chunk_without_a_complete_row_is_dropped_as_its_rows_would_be():
+    """A chunk whose every row lacks a value adds no rows (as a Dask partition's), but scale() still learns
+    from its values, as the in-memory model frame does."""
+    rng = np.random.default_rng(5)
+    data = reference.data("sleepstudy_reml").astype({"Days": float})
+    data.loc[60:119, "Reaction"] = np.nan
+    data.loc[60:119, "Days"] = data.loc[60:119, "Days"] + 10 * rng.random(60)
+    chunks = [data.iloc[:60], data.iloc[60:120], data.iloc[120:]]
+    for formula in ("Reaction ~ Days + (Days | Subject)", "Reaction ~ scale(Days) + (1 | Subject)"):
+        whole = LinearMixedModel.from_formula(formula, data)
+        chunked = LinearMixedModel.from_chunks(formula, chunks[1:2] + chunks[:1] + chunks[2:])
+        assert chunked.design.n_dropped == whole.design.n_dropped == 60
+        theta = np.full(whole.covariance.n_theta, 0.5)
+        assert chunked.objective(theta) == pytest.approx(whole.objective(theta), rel=1e-12)

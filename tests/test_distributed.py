@@ -374,3 +374,18 @@ def test_what_needs_every_row_is_refused_on_a_dask_fit():
                      fit.influence, lambda: fit.predict(as_dask(parts), se_fit=True)):
             with pytest.raises(DataError, match="Dask DataFrame, whose rows stay in its partitions"):
                 call()
+
+
+def test_a_partition_without_a_complete_row_still_adds_to_scale():
+    """scale() learns from every row, complete or not, as the in-memory model frame does: a partition whose
+    every row lacks the response still adds its values of scale()'s argument."""
+    rng = np.random.default_rng(5)
+    data = reference.data("sleepstudy_reml").astype({"Days": float})
+    data.loc[60:119, "Reaction"] = np.nan
+    data.loc[60:119, "Days"] = data.loc[60:119, "Days"] + 10 * rng.random(60)
+    formula = "Reaction ~ scale(Days) + (1 | Subject)"
+    with dask.config.set(scheduler="sync"):
+        whole = LinearMixedModel.from_formula(formula, data)
+        spread = LinearMixedModel.from_dask(formula, as_dask([data.iloc[:60], data.iloc[60:120], data.iloc[120:]]))
+    theta = np.full(whole.covariance.n_theta, 0.5)
+    assert spread.objective(theta) == pytest.approx(whole.objective(theta), rel=1e-12)

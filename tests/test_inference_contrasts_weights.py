@@ -88,3 +88,16 @@ def test_emmeans_of_a_fit_with_a_subset():
     assert table["emmean"].tolist() == pytest.approx([52.3, 59.80666667, 66.08666667], rel=1e-8)
     assert table["SE"].tolist() == pytest.approx([2.706790627] * 3, rel=1e-6)
     assert table["df"].tolist() == pytest.approx([4.635336036] * 3, rel=1e-6)
+
+
+def test_type3_with_sum_contrasts_codes_no_grouping_factor(ordered, monkeypatch):
+    """Mapping type III hypotheses to the fit's contrasts codes the fixed part's factors only: a grouping
+    factor's treatment contrast would be a K x (K - 1) matrix (20 GB for 50,000 groups) that nothing reads."""
+    from sparselmm.inference import contrasts as module
+
+    coded = []
+    original = module.contrast
+    monkeypatch.setattr(module, "contrast", lambda spec, levels, key: coded.append(key) or original(spec, levels, key))
+    fit = slmm.lmer("y ~ dose * x + (1 | g)", ordered, contrasts={"dose": "contr.sum"})
+    fit.anova(type=3)
+    assert coded == ["dose"]

@@ -54,3 +54,20 @@ def test_holm_is_rs_p_adjust():
 def test_bad_specs_name_the_fix(call, message):
     with pytest.raises(SparseLMMError, match=message):
         call(ir.fit("ham_age"))
+
+
+def test_a_basis_only_in_a_random_term_is_not_evaluated_for_the_grid():
+    """poly(x, 2) in a random-effects term is no column of X: the reference grid needs only the fixed part."""
+    import warnings
+
+    import interface_reference
+    import sparselmm as slmm
+
+    data = interface_reference.data("ordered_default_poly")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with_basis = slmm.lmer("y ~ dose + (1 + poly(x, 2) || g)", data)
+    grid = with_basis.emmeans("dose")
+    assert list(grid["dose"]) == list(with_basis.design.factor_levels["dose"])
+    assert grid["emmean"].tolist() == pytest.approx(list(with_basis.fixef.iloc[0] + np.r_[0.0, with_basis.fixef.iloc[1:4]]),
+                                                    rel=1e-12)

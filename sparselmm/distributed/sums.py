@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..chunks import _scale_of, _scale_sums, _spec, design_of_sums
+from ..chunks import _scale_keys, _scale_of, _scale_sums, _spec, design_of_sums
 from ..crossprod import Accumulator
 from ..design import Design
 from ..errors import DataError, NoRowsError
@@ -207,7 +207,8 @@ def _partition_levels(part: pd.DataFrame, index: int, plan: _Plan) -> _Levels:
     formula = plan.formula
     try:
         frame = model_frame(formula, part, weights=plan.weights, offset=plan.offset)
-    except NoRowsError:
+    except NoRowsError:  # no complete row: no levels, but scale() learns from every row, as in memory
+        out.scale = {key: [_scale_sums(formula, part, key)] for key in _scale_keys(formula)}
         return out
     except DataError as error:
         raise _in_partition(error, index) from error

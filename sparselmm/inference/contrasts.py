@@ -148,11 +148,12 @@ def _treatment_design(fit, terms: ModelTerms) -> tuple[np.ndarray, list, np.ndar
     """(X coded with contr.treatment for every factor, its column names, the map M with X_fit = X M, or None
     where the fit's X is that matrix): lmerTest's type III contrasts are made for treatment coding."""
     X, names = fit.design.X, list(terms.names)
-    if all(c.name == "contr.treatment" for c in fit.design.spec.contrasts.values()):
+    fixed = {deparse(v) for term in terms.fixed.terms for v in term}  # not grouping factors: K x K for nothing
+    if all(c.name == "contr.treatment" for key, c in fit.design.spec.contrasts.items() if key in fixed):
         return X, names, None
     variables = model_variables(fit)
     treatment = {key: contrast("contr.treatment", value.levels, key) for key, value in variables.items()
-                 if isinstance(value, Categorical) and value.numeric is None}
+                 if key in fixed and isinstance(value, Categorical) and value.numeric is None}
     X_trt, trt_names = model_matrix(terms.fixed, variables, fit.nobs, treatment)
     if X_trt.shape[1] != X.shape[1]:
         raise SparseLMMError("type III tests of a model with non-treatment contrasts and aliased fixed-effect columns "

@@ -78,6 +78,8 @@ def reference_grid(fit) -> tuple[pd.DataFrame, np.ndarray]:
     at = {}
     nodes = {deparse(v): v for term in fit.design.formula.fixed.terms for v in term}
     for key, value in variables.items():
+        if key not in nodes:  # a grouping factor or a random-effects term's variable: not in X
+            continue
         if key in factors:
             codes = np.array([levels[factors.index(key)].index(v) for v in grid[key]], dtype=np.int64)
             at[key] = Categorical(codes, tuple(levels[factors.index(key)]))

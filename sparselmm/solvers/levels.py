@@ -149,7 +149,8 @@ class GroupedCoupling:
             used[flat] = True
         used[np.asarray(extra_positions, dtype=np.int64)] = True
         self.pattern = np.flatnonzero(used)
-        rank = np.cumsum(used, dtype=np.int32) - 1  # a position's index in the pattern
+        rank = np.cumsum(used, dtype=np.int64 if len(self.pattern) > np.iinfo(np.int32).max else np.int32)
+        rank -= 1  # a position's index in the pattern (in place: at q2 = 6,000 each copy is 144 MB)
         rows = np.concatenate([rank[flat] for flat, _, _ in pieces])
         columns = np.concatenate([np.full(len(flat), column) for flat, _, column in pieces])
         values = np.concatenate([data for _, data, _ in pieces])
