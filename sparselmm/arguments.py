@@ -6,7 +6,7 @@ silent REML fit; so every argument of ``lmer`` is checked here, in one place, be
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,7 +35,6 @@ class LmerCall:
     solver: object = None
     start: object = None
     verbose: bool = False
-    extra: dict = field(default_factory=dict)
     function: object = None  # the entry point that was called (lmer), as R's call records it
 
     def arguments(self) -> dict:
@@ -46,6 +45,8 @@ class LmerCall:
 
     def evaluate(self, **changes):
         """The call made again with ``changes`` to its arguments (R's ``eval(update(call, ...))``)."""
+        if self.function is None:
+            raise SparseLMMError("this call records no function to call again: it was not made by slmm.lmer")
         return self.function(**{**self.arguments(), **changes})
 
 

@@ -11,7 +11,8 @@ could change a verdict.
 
 Where lme4 would warn that the fit failed to converge, the fit is finished
 instead: Newton steps inside the bounds (with the exact gradient), then a restart
-of the optimizer from the best point. A warning remains only if the check still
+of the optimizer from the best point; a gradient optimizer's fit is always ended
+by Newton steps (sparselmm.fitting). A warning remains only if the check still
 fails, and it says what was tried. An optimizer's own complaint (L-BFGS-B's
 "ABNORMAL" line search) at a point whose gradient passes the check is not a
 failure.
@@ -141,7 +142,8 @@ def newton_polish(value_and_gradient, gradient_at, x: np.ndarray, fx: float, gra
                   hessian: np.ndarray, lower: np.ndarray, passes) -> tuple:
     """Projected Newton steps with halving, until ``passes(g, H)`` and the Newton decrement g'H^-1 g / 2 is
     below lme4's ftol_abs (1e-8), or the criterion stops decreasing. The Hessian is differenced again after a
-    step longer than the difference step; after a shorter one the old is as accurate as a new one would be.
+    step longer than the difference step; after a shorter one the old one is kept: it differs from the new
+    point's by the step times the third derivative, less than a forward difference's own error.
 
     Returns (x, fx, gradient, hessian, steps taken).
     """

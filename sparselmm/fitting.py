@@ -38,7 +38,7 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
     progress = verbose if isinstance(verbose, Progress) else Progress() if verbose else None  # lmer's clock
     problem = model.problem(criterion, log, progress)
     optimizer = optimizer or model.default_optimizer()
-    problem.x0, started_from = _starting_theta(model, problem.x0, start)
+    problem.x0, started_from = _starting_theta(model, problem, start, optimizer)
     summary = OptSummary(REML, criterion.solver.name, optimizer.name, np.array(problem.x0, dtype=float),
                          model.covariance.names, started_from=started_from, evaluation_log=log)
     result = optimizer.minimize(problem)
@@ -73,11 +73,14 @@ def result_at(model, theta: np.ndarray, REML: bool):
     return LmerResult(model, model.release_solver(), solution, u, K, summary)
 
 
-def _starting_theta(model, lme4s: np.ndarray, start):
-    """(theta, where it came from): the caller's start, or lme4's."""
+def _starting_theta(model, problem, start, optimizer):
+    """(theta, where it came from): the caller's start, or lme4's; for an optimizer that works in units of the
+    problem's scale, lme4's start in those units (identity templates of the scaled columns)."""
     if start is not None:
         return _checked_start(model, start), "the start given"
-    return lme4s, "lme4's start"
+    if optimizer.uses_gradient and problem.scale is not None and not np.allclose(problem.scale, 1.0):
+        return problem.x0 * problem.scale, "lme4's start in units of the random-effects columns' scales"
+    return problem.x0, "lme4's start"
 
 
 def _check_and_finish(model, problem, optimizer, summary: OptSummary, theta: np.ndarray) -> np.ndarray:

@@ -104,9 +104,11 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
             complete &= ~missing(values)
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
+        columns = formula.columns(response=with_response) + [str(v) for v in (weights, offset) if isinstance(v, str)]
+        among = f"all {len(data)} rows" if subset is None else f"all {in_subset} rows of the subset"
         raise NoRowsError(
-            f"no rows left to {'fit' if with_response else 'predict'}: all {len(data)} rows have a missing value "
-            f"in one of the columns {', '.join(formula.columns(response=with_response))}"
+            f"no rows left to {'fit' if with_response else 'predict'}: {among} have a missing value in one of the "
+            f"columns {', '.join(dict.fromkeys(columns))}"
         )
     variables = {}
     for key, values in raw.items():

@@ -144,16 +144,16 @@ def _run(function, arguments: dict, rows: tuple, levels: list, n_jobs, estimated
     return ordered
 
 
-def _refits(lmer, arguments: dict, rows: tuple, levels: list) -> list:
-    """Deletion refits (in a worker) by the fit's entry point ``lmer``: per level, what the influence tables
-    keep."""
+def _refits(function, arguments: dict, rows: tuple, levels: list) -> list:
+    """Deletion refits (in a worker) by the function that made the fit (lmer): per level, what the influence
+    tables keep."""
     keys, scope = rows
     out = []
     with blas_threads(lapack=False), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for level in levels:
             started = time.perf_counter()
-            refit = lmer(**{**arguments, "subset": scope & (keys != level)})
+            refit = function(**{**arguments, "subset": scope & (keys != level)})
             out.append((refit.fixef, variance_components(refit), refit.vcov, refit.optsummary.converged,
                         refit.optsummary.evaluations, time.perf_counter() - started))
     return out

@@ -74,9 +74,9 @@ def labels(levels) -> tuple:
 
 
 def sorted_levels(series: pd.Series) -> list:
+    """The distinct values present, sorted as R sorts a factor's levels (numbers by value, text by code point:
+    R's C locale; an object column of mixed types as text)."""
     unique = pd.unique(series)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return sorted(unique)
     try:
         return sorted(unique)
     except TypeError:  # mixed types in an object column: sort as text, as R does

@@ -113,3 +113,30 @@ def test_a_fit_stuck_on_the_bound_restarts_when_a_step_off_it_descends():
     assert _edge_restart(problem, inside, BobyqaOptimizer()) is None
     fit = model.fit(start=[0.0, 0.0, 0.0])
     assert fit.objective == pytest.approx(reference.load_case("sleepstudy_reml")["objective"], rel=1e-8)
+
+
+def test_a_large_fit_on_a_covariate_in_the_thousands_reaches_the_optimum():
+    """lme4's gradient-warning case (Days times 1,000) copied to 10,800 rows, so that
+    the default is the gradient optimizer: in theta's own units its first unit step threw the slope's sd
+    (optimum 2e-4) onto its bound and the fit ended singular, 4,800 above the optimum. In units of the column's
+    scale it reaches BOBYQA's optimum."""
+    base = reference.data("lme4_gradient_warning_1_reml")
+    rng = np.random.default_rng(0)
+    copies = [base.assign(Subject=base["Subject"].astype(str) + f"_{r}",
+                          Reaction=base["Reaction"] + rng.normal(0, 10, len(base))) for r in range(60)]
+    data = pd.concat(copies, ignore_index=True)
+    formula = "Reaction ~ Days1000 + (Days1000 | Subject)"
+    default, _ = fit_recording(formula, data)
+    bobyqa, _ = fit_recording(formula, data, optimizer=BobyqaOptimizer())
+    assert default.optsummary.optimizer == "lbfgsb" and not default.singular
+    assert default.objective <= bobyqa.objective + 1e-8 * bobyqa.objective
+    np.testing.assert_allclose(default.theta, bobyqa.theta, rtol=1e-3)
+
+
+def test_theta_is_rescaled_only_for_columns_far_from_unit_scale():
+    model = LinearMixedModel.from_formula("Reaction ~ Days1000 + (Days1000 | Subject)",
+                                          reference.data("lme4_gradient_warning_1_reml"))
+    rms = np.sqrt(np.mean(reference.data("lme4_gradient_warning_1_reml")["Days1000"] ** 2))
+    np.testing.assert_allclose(model.theta_scale(), [1.0, 1.0 / rms, 1.0 / rms])
+    sleep = LinearMixedModel.from_formula(SLEEP, reference.data("sleepstudy_reml"))  # Days: rms 5.3
+    np.testing.assert_array_equal(sleep.theta_scale(), [1.0, 1.0, 1.0])

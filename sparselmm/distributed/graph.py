@@ -17,13 +17,13 @@ def is_dask_dataframe(data) -> bool:
 
 
 def dask_module():
+    """The dask module, imported on first use (sparselmm imports without it)."""
     try:
         import dask
         import dask.dataframe  # noqa: F401
     except ImportError as error:  # pragma: no cover - only without the extra
         raise ImportError("fitting a Dask DataFrame needs dask: pip install 'sparselmm[dask]'") from error
     return dask
-
 
 
 def tree(dask, leaves: list, merge):

@@ -145,9 +145,9 @@ def _drop_scope(lhs, text: str) -> list:
 def ranova(fit, reduce_terms: bool = True) -> pd.DataFrame:
     """lmerTest's ``ranova(fit, reduce.terms)``: ``<none>``, then one row per reduced model, each the fit's
     call again with the reduced formula (lmerTest's ``update(model, formula)``)."""
-    model_variables(fit)  # the data must be there, and be the fit's
     if getattr(fit, "call", None) is None:
         raise SparseLMMError("ranova() refits the fit's lmer call with each reduced formula: fit it with slmm.lmer")
+    model_variables(fit)  # the data must be there, and be the fit's
     rows = {"<none>": (fit.df, fit.loglik)}
     for name, formula in reduced_formulas(fit, reduce_terms).items():
         if "|" in formula.split("~", 1)[1]:

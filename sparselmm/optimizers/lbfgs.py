@@ -30,7 +30,9 @@ class _Stalled(Exception):
 
 
 class LbfgsOptimizer(Optimizer):
-    """SciPy's L-BFGS-B on ``problem.objective_and_gradient``."""
+    """SciPy's L-BFGS-B on ``problem.objective_and_gradient``, in units of ``problem.scale``: its first steps
+    are of unit length, so a parameter whose optimum is 1e-4 (a slope's on a covariate in the thousands)
+    would otherwise be thrown onto its bound by the first one."""
 
     name = "lbfgsb"
     uses_gradient = True
@@ -41,11 +43,13 @@ class LbfgsOptimizer(Optimizer):
     def minimize(self, problem: OptimizationProblem) -> OptimizeResult:
         if problem.objective_and_gradient is None:
             raise ValueError("LbfgsOptimizer needs a problem with objective_and_gradient")
+        scale = np.ones(len(problem.x0)) if problem.scale is None else np.asarray(problem.scale, dtype=float)
         bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
-                  for lo, hi in zip(problem.lower, problem.upper)]
+                  for lo, hi in zip(problem.lower / scale, problem.upper / scale)]
         best = {"value": np.inf, "x": np.asarray(problem.x0, dtype=float), "since": 0, "count": 0}
 
-        def watched(x):
+        def watched(z):
+            x = z * scale
             value, gradient = problem.objective_and_gradient(x)
             best["count"] += 1
             if not np.isfinite(best["value"]) or value < best["value"] - STALL_TOL * abs(best["value"]):
@@ -56,15 +60,15 @@ class LbfgsOptimizer(Optimizer):
                 best["value"], best["x"] = value, np.array(x)
             if best["since"] >= STALLED:
                 raise _Stalled
-            return value, gradient
+            return value, gradient * scale
 
         try:
-            result = minimize(watched, np.asarray(problem.x0, dtype=float), jac=True, method="L-BFGS-B",
+            result = minimize(watched, np.asarray(problem.x0, dtype=float) / scale, jac=True, method="L-BFGS-B",
                               bounds=bounds, options={"gtol": self.gtol, "ftol": self.ftol, "maxiter": self.maxiter})
         except _Stalled:
             return OptimizeResult(best["x"], float(best["value"]), best["count"], True,
                                   f"stopped: {STALLED} evaluations without progress beyond rounding", self.name)
         return OptimizeResult(
-            x=np.array(result.x), fun=float(result.fun), nfev=best["count"], converged=bool(result.success),
+            x=np.array(result.x) * scale, fun=float(result.fun), nfev=best["count"], converged=bool(result.success),
             message=str(result.message), optimizer=self.name,
         )
