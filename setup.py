@@ -6,7 +6,10 @@ Everything else (metadata, dependencies) is in pyproject.toml.
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[
-    Extension("sparselmm._kernels", ["sparselmm/_kernels.c"], extra_compile_args=["-O3"]),
-    Extension("sparselmm._selinv", ["sparselmm/_selinv.c"], extra_compile_args=["-O3"]),
-])
+def extension(name: str) -> Extension:
+    """One of our C modules; sparselmm/_buffer.h is how each reads NumPy's arrays."""
+    return Extension(f"sparselmm.{name}", [f"sparselmm/{name}.c"], depends=["sparselmm/_buffer.h"],
+                     extra_compile_args=["-O3"])
+
+
+setup(ext_modules=[extension("_kernels"), extension("_selinv")])

@@ -19,31 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-typedef struct {
-    Py_buffer view;
-    int held;
-} Buffer;
-
-static void release(Buffer *b) {
-    if (b->held) {
-        PyBuffer_Release(&b->view);
-        b->held = 0;
-    }
-}
-
-static int take(PyObject *object, Buffer *b, Py_ssize_t itemsize, int writable, const char *name) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(object, &b->view, flags) != 0) {
-        PyErr_Format(PyExc_TypeError, "%s must be a C-contiguous%s array", name, writable ? " writable" : "");
-        return -1;
-    }
-    b->held = 1;
-    if (b->view.itemsize != itemsize) {
-        PyErr_Format(PyExc_TypeError, "%s must hold %zd-byte items, not %zd-byte", name, itemsize, b->view.itemsize);
-        return -1;
-    }
-    return 0;
-}
+#include "_buffer.h"
 
 /* 0, or the column whose pattern is not that of a Cholesky factor (plus one, negated). */
 static int64_t check_pattern(const int32_t *indptr, const int32_t *indices, int64_t n) {
@@ -106,8 +82,8 @@ static PyObject *selected_inverse(PyObject *self, PyObject *args) {
     PyObject *indptr_o, *indices_o, *data_o, *result = NULL;
     if (!PyArg_ParseTuple(args, "OOO", &indptr_o, &indices_o, &data_o)) return NULL;
     Buffer indptr = {0}, indices = {0}, data = {0};
-    if (take(indptr_o, &indptr, 4, 0, "indptr") || take(indices_o, &indices, 4, 0, "indices") ||
-        take(data_o, &data, 8, 1, "data"))
+    if (take(indptr_o, &indptr, 4, -1, 0, "indptr") || take(indices_o, &indices, 4, -1, 0, "indices") ||
+        take(data_o, &data, 8, -1, 1, "data"))
         goto done;
     int64_t n = indptr.view.len / 4 - 1;
     const int32_t *ptr = indptr.view.buf;
