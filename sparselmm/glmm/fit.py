@@ -27,6 +27,8 @@ import numpy as np
 from .. import convergence
 from ..covariance import SINGULAR_TOL
 from ..errors import ConvergenceWarning, SparseLMMError
+from ..optimizers import OptimizationProblem, OptimizeResult
+from ..optimizers.nlopt_run import CONVERGED, run_nlopt
 from ..optsummary import OptSummary
 from .deviance import GlmmDeviance, initial_state
 from .pirls import TOL_PWRSS
@@ -41,45 +43,24 @@ NEWTON_FTOL = 1e-10  # a Newton step may raise the deviance by this much (relati
 SINGULAR = "boundary (singular) fit: see help('isSingular')"
 
 
-class StageResult:
-    """What one stage's optimizer returned."""
-
-    def __init__(self, x, fun, nfev, message, converged):
-        self.x, self.fun, self.nfev, self.message, self.converged = np.asarray(x, dtype=float), float(fun), nfev, \
-            message, converged
-
-
-def bobyqa(function, x0, lower, step, xtol_rel: float, maxeval: int = MAXEVAL) -> StageResult:
+def bobyqa(function, x0, lower, step, xtol_rel: float, maxeval: int = MAXEVAL) -> OptimizeResult:
     """NLopt's BOBYQA from ``x0`` with initial trust region ``step`` (per coordinate: NLopt rescales the problem
-    so that the steps are equal), stopping when the trust region is ``xtol_rel`` times its start."""
-    x0 = np.asarray(x0, dtype=float)
-    best = {"value": np.inf, "x": x0.copy(), "count": 0}
+    so that the steps are equal), stopping when the trust region is ``xtol_rel`` times its start. A deviance that
+    cannot be evaluated counts as the largest number; a stop on rounding is convergence (minqa's rhoend)."""
+    lower = np.asarray(lower, dtype=float)
 
-    def objective(x, grad):
-        best["count"] += 1
-        value = function(np.array(x))
-        if value < best["value"]:
-            best["value"], best["x"] = value, np.array(x)
+    def finite(x):
+        value = function(x)
         return value if np.isfinite(value) else np.finfo(float).max
 
-    opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
-    opt.set_min_objective(objective)
-    opt.set_lower_bounds(np.asarray(lower, dtype=float))
-    opt.set_upper_bounds(np.full(len(x0), np.inf))
-    opt.set_initial_step(np.asarray(step, dtype=float))
-    opt.set_xtol_rel(xtol_rel)
-    opt.set_maxeval(maxeval)
-    start = np.maximum(x0, lower)
-    try:
-        opt.optimize(start)
-        code = opt.last_optimize_result()
-    except nlopt.RoundoffLimited:
-        code = nlopt.ROUNDOFF_LIMITED
-    converged = code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED, nlopt.ROUNDOFF_LIMITED)
-    message = {nlopt.XTOL_REACHED: "xtol reached", nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
-               nlopt.ROUNDOFF_LIMITED: "stopped by rounding errors", nlopt.SUCCESS: "success",
-               nlopt.FTOL_REACHED: "ftol reached"}.get(code, f"NLopt code {code}")
-    return StageResult(best["x"], best["value"], best["count"], message, converged)
+    def configure(opt):
+        opt.set_initial_step(np.asarray(step, dtype=float))
+        opt.set_xtol_rel(xtol_rel)
+        opt.set_maxeval(maxeval)
+
+    start = np.maximum(np.asarray(x0, dtype=float), lower)
+    problem = OptimizationProblem(finite, start, lower, np.full(len(start), np.inf))
+    return run_nlopt(nlopt.LN_BOBYQA, problem, "bobyqa", configure, CONVERGED + (nlopt.ROUNDOFF_LIMITED,))
 
 
 class GlmerFit:

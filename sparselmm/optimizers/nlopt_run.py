@@ -22,10 +22,10 @@ NLOPT_MESSAGES = {
 CONVERGED = (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED)
 
 
-def run_nlopt(algorithm: int, problem: OptimizationProblem, name: str,
-              configure: Callable[[nlopt.opt], None]) -> OptimizeResult:
+def run_nlopt(algorithm: int, problem: OptimizationProblem, name: str, configure: Callable[[nlopt.opt], None],
+              converged: tuple = CONVERGED) -> OptimizeResult:
     """Minimize ``problem.objective`` within its bounds by NLopt's ``algorithm``, its stopping rules set by
-    ``configure(opt)``; the result is the best point evaluated."""
+    ``configure(opt)``; the result is the best point evaluated, converged where NLopt's code is in ``converged``."""
     count, best = [0], [np.inf, np.asarray(problem.x0, dtype=float)]
 
     def objective(x, grad):
@@ -45,5 +45,5 @@ def run_nlopt(algorithm: int, problem: OptimizationProblem, name: str,
         code = opt.last_optimize_result()
     except nlopt.RoundoffLimited:  # the criterion is flat to rounding: keep the best point seen
         code = nlopt.ROUNDOFF_LIMITED
-    return OptimizeResult(x=best[1], fun=float(best[0]), nfev=count[0], converged=code in CONVERGED,
+    return OptimizeResult(x=best[1], fun=float(best[0]), nfev=count[0], converged=code in converged,
                           message=NLOPT_MESSAGES.get(code, f"NLopt code {code}"), optimizer=name)
