@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -105,3 +106,15 @@ def lme4_stopping_step(spec, fit) -> np.ndarray:
     gradient = gradient_at(start)
     hessian = convergence.hessian_of(gradient_at, start, gradient)
     return -convergence.newton_direction(gradient, hessian, start, fit.model.covariance.lower)
+
+
+def fit_leaving_data_untouched(formula: str, data: pd.DataFrame, **arguments) -> tuple:
+    """(slmm.lmer's fit, every warning it gave), checking that the caller's frame was not modified."""
+    import sparselmm as slmm
+
+    untouched = data.copy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = slmm.lmer(formula, data, **arguments)
+    pd.testing.assert_frame_equal(data, untouched)
+    return fit, list(caught)

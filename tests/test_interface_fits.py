@@ -6,7 +6,6 @@ of its optimum (``reference.at_lme4s_theta``). Cases whose theta the data do not
 Surprises: the dot puts g in X and in the random term; a level per row) compare what is determined.
 """
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -28,12 +27,8 @@ THETA_UNDETERMINED = {"dot_all_columns", "control_nlev_equals_nobs"}
 @pytest.fixture(scope="module", params=CASES)
 def case(request):
     spec = ir.load(request.param)
-    data = ir.data(request.param)
-    untouched = data.copy()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = slmm.lmer(spec["formula"], data, **ir.arguments(request.param))
-    pd.testing.assert_frame_equal(data, untouched)  # the caller's frame is never modified
+    fit, caught = reference.fit_leaving_data_untouched(spec["formula"], ir.data(request.param),
+                                                       **ir.arguments(request.param))
     return request.param, spec, fit, caught
 
 

@@ -13,7 +13,6 @@ assumed: the Newton step from lme4's theta with our exact gradient. Every other
 quantity is then compared with lme4's at lme4's theta.
 """
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -29,13 +28,9 @@ from sparselmm.errors import ConvergenceWarning, RankDeficiencyWarning, Singular
 @pytest.fixture(scope="module", params=reference.case_ids())
 def case(request):
     spec = reference.load_case(request.param)
-    data = reference.data(request.param)
-    untouched = data.copy()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = slmm.lmer(spec["formula"], data, REML=spec["REML"])
-    pd.testing.assert_frame_equal(data, untouched)  # the caller's frame is never modified
-    return spec, fit, [w for w in caught]
+    fit, caught = reference.fit_leaving_data_untouched(spec["formula"], reference.data(request.param),
+                                                       REML=spec["REML"])
+    return spec, fit, caught
 
 
 @pytest.fixture(scope="module")
