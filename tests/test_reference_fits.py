@@ -20,7 +20,6 @@ import pytest
 
 import reference
 from reference import assert_close
-import sparselmm as slmm
 from sparselmm.errors import ConvergenceWarning, RankDeficiencyWarning, SingularFitWarning
 
 
