@@ -142,14 +142,12 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
 
 def _scale_keys(formula: Formula) -> list[str]:
     """The scale() variables of the formula's terms (what a chunk without complete rows still adds to)."""
-    terms = formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
-    return list(dict.fromkeys(deparse(v) for t in terms for v in t if deparse(v).startswith("scale(")))
+    return [key for key in formula.predictors() if key.startswith("scale(")]
 
 
 def _scale_sums(formula: Formula, chunk: pd.DataFrame, key: str) -> tuple[float, float, float]:
     """(count, sum, sum of squares) of the values present of scale()'s argument in one chunk."""
-    node = next(v for t in formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
-                for v in t if deparse(v) == key)
+    node = formula.predictors()[key]
     value = Evaluator(chunk).numeric(node.args[0])
     present = value[~np.isnan(value)]
     return float(present.size), float(present.sum()), float(present @ present)

@@ -83,8 +83,7 @@ def model_frame(formula: Formula, data, levels: dict | None = None, with_respons
     """
     _check_data(formula, data, with_response)
     grouping = {deparse(g) for term in formula.random for g in term.group}
-    terms = formula.fixed.terms + tuple(t for r in formula.random for t in r.expr.terms)
-    expressions = {deparse(v): v for term in terms for v in term}
+    expressions = formula.predictors()
     predictors = set(expressions)
     expressions.update((deparse(g), g) for r in formula.random for g in r.group)
 

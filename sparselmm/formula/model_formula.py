@@ -29,6 +29,12 @@ class Formula:
     tree: object = None  # the parsed formula, deparsed for printing as R deparses it
     offsets: tuple = ()  # the arguments of offset(...) terms: added to the linear predictor, not estimated
 
+    def predictors(self) -> dict:
+        """The variables the model matrices are made of (the fixed terms' and the random-effects terms' left
+        sides'), by their text, in order of appearance: {"x": Name, "scale(z)": Call, ...}."""
+        terms = self.fixed.terms + tuple(t for r in self.random for t in r.expr.terms)
+        return {deparse(v): v for term in terms for v in term}
+
     def columns(self, response: bool = True) -> list[str]:
         """Every data column the formula reads (without ``response``: a prediction's), each once, in order of
         appearance."""
