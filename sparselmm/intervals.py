@@ -48,7 +48,7 @@ def predict_with_intervals(fit, newdata, re_form, allow_new_levels: bool, se_fit
     if not (isinstance(level, float) and 0 < level < 1):
         raise SparseLMMError(f"level must be a probability such as 0.95, not {level!r}")
     rows = _predict.prediction_rows(fit, newdata, re_form, allow_new_levels)
-    values = _predict._linear_predictor(fit, rows.coded) + _predict._random_part(fit, rows)
+    values = _predict.linear_predictor(fit.solution.beta, rows.coded) + rows.included.random_part(rows.coded)
     variance = prediction_variance(fit, rows)
     columns = {"fit": values}
     if se_fit:
@@ -78,7 +78,7 @@ def _random_rows(fit, rows) -> tuple[sp.csr_matrix, np.ndarray]:
     offsets = np.concatenate([[0], np.cumsum([t.q for t in terms])])
     templates = fit.model.covariance.templates(fit.theta)
     entries, unknown = [], np.zeros(n)
-    for position, (index, columns) in enumerate(rows.columns.items()):
+    for position, (index, columns) in enumerate(zip(rows.included.terms, rows.included.columns)):
         term, level = terms[index], rows.coded.codes[position]
         matrix = np.zeros((n, term.k))
         matrix[:, columns] = rows.coded.matrices[position][:, columns]

@@ -19,10 +19,6 @@ from .formula import deparse, parse_formula
 from .frame import MISSING
 from .values import labels
 
-def included_groups(fit, re_form) -> set:
-    """The terms' grouping factors a prediction includes: all (None), none ("~0"), or those named."""
-    return {fit.design.terms[index].group for index in included_columns(fit, re_form)}
-
 
 def included_columns(fit, re_form) -> dict:
     """Which random effects a prediction includes: term position -> positions of its columns included.
@@ -80,37 +76,78 @@ def _column_terms(term) -> tuple:
 
 
 @dataclass(frozen=True)
+class Included:
+    """The random effects a prediction includes, apart from the fit (so that a Dask worker can get them
+    whole): ``terms`` (positions in the spec's terms), per term its included ``columns`` and their random
+    effects ``effects`` (levels, c)."""
+
+    terms: tuple
+    columns: tuple
+    effects: tuple
+
+    @classmethod
+    def of(cls, fit, re_form) -> "Included":
+        chosen = included_columns(fit, re_form)
+        return cls(tuple(chosen), tuple(chosen.values()), tuple(fit.term_ranef(i)[:, c] for i, c in chosen.items()))
+
+    def restrict(self, coded):
+        """Rows coded with every term (the fit's own) as if coded with the included terms only."""
+        return replace(coded, codes=tuple(coded.codes[i] for i in self.terms),
+                       matrices=tuple(coded.matrices[i] for i in self.terms))
+
+    def code(self, spec, newdata: pd.DataFrame):
+        """New data coded with the included terms only (rows missing a grouping value kept, coded -2)."""
+        return spec.code(newdata, with_response=False, terms=list(self.terms))
+
+    def random_part(self, coded) -> np.ndarray:
+        """Each row's included term columns times its level's b, over rows coded with the included terms. A new
+        level or a missing grouping value (allowed by allow_new_levels) adds 0, the population prediction."""
+        total = np.zeros(coded.nobs)
+        for level, matrix, columns, b in zip(coded.codes, coded.matrices, self.columns, self.effects):
+            known = level >= 0
+            total[known] += np.sum(matrix[known][:, columns] * b[level[known]], axis=1)
+        return total
+
+    def refuse_new_levels(self, spec, coded, newdata) -> None:
+        """lme4's errors: a missing grouping value, or a level the fit never saw, without allow_new_levels."""
+        for index, level in zip(self.terms, coded.codes):
+            term = spec.terms[index]
+            if np.any(level == MISSING):
+                raise DataError(
+                    f"NAs are not allowed in prediction data for grouping variables unless allow_new_levels=True "
+                    f"('{term.group}' is missing in newdata rows {_rows(coded, level == MISSING)}; with "
+                    "allow_new_levels=True they are predicted at the population level, as lme4 does)"
+                )
+            if np.any(level < 0):
+                new = _group_values(term, newdata, coded.rows[level < 0])
+                raise DataError(
+                    f"new levels detected in newdata: {', '.join(new[:5])} (new levels of '{term.group}', rows "
+                    f"{_rows(coded, level < 0)}); pass allow_new_levels=True to predict them at the population "
+                    "level (random effect 0), as lme4 does"
+                )
+
+
+@dataclass(frozen=True)
 class PredictionRows:
-    """Rows coded for a prediction: ``coded`` (the fixed columns, and the included terms' codes and
-    matrices), ``columns`` (term position -> its included columns, in ``coded``'s order), ``nrows`` (the
-    rows of newdata, or None for the fit's own)."""
+    """Rows coded for a prediction with the ``included`` terms only, and ``nrows``, the rows of newdata (None
+    for the fit's own)."""
 
     coded: object
-    columns: dict
+    included: Included
     nrows: int | None
-
-    def terms(self, fit):
-        """(term, codes (n,), included columns of its matrix (n, c), b's included columns (m, c)) per term."""
-        for position, (index, columns) in enumerate(self.columns.items()):
-            yield (fit.design.terms[index], self.coded.codes[position], self.coded.matrices[position][:, columns],
-                   fit.term_ranef(index)[:, columns])
 
 
 def prediction_rows(fit, newdata, re_form, allow_new_levels: bool) -> PredictionRows:
     """``newdata`` (default: the fit's rows) coded for a prediction, lme4's rules on levels checked."""
-    columns = included_columns(fit, re_form)
+    included = Included.of(fit, re_form)
     if newdata is None:
         fit.design.require_rows("predictions without newdata")
-        coded = fit.design.coded
-        coded = replace(coded, codes=tuple(coded.codes[i] for i in columns),
-                        matrices=tuple(coded.matrices[i] for i in columns))
-        return PredictionRows(coded, columns, None)
+        return PredictionRows(included.restrict(fit.design.coded), included, None)
     newdata = as_data_frame(newdata, "newdata")
-    coded = fit.design.spec.code(newdata, with_response=False, terms=list(columns))
-    rows = PredictionRows(coded, columns, len(newdata))
+    coded = included.code(fit.design.spec, newdata)
     if not allow_new_levels:
-        _refuse_new_levels(fit, rows, newdata)
-    return rows
+        included.refuse_new_levels(fit.design.spec, coded, newdata)
+    return PredictionRows(coded, included, len(newdata))
 
 
 def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> np.ndarray:
@@ -119,7 +156,7 @@ def predict(fit, newdata=None, re_form=None, allow_new_levels: bool = False) -> 
         rows = prediction_rows(fit, newdata, re_form, allow_new_levels)
     except NoRowsError:  # every row of newdata lacks a value the prediction uses
         return np.full(len(as_data_frame(newdata, "newdata")), np.nan)
-    values = _linear_predictor(fit, rows.coded) + _random_part(fit, rows)
+    values = linear_predictor(fit.solution.beta, rows.coded) + rows.included.random_part(rows.coded)
     return values if rows.nrows is None else spread(values, rows)
 
 
@@ -130,43 +167,15 @@ def spread(values: np.ndarray, rows: PredictionRows) -> np.ndarray:
     return out
 
 
-def _linear_predictor(fit, coded) -> np.ndarray:
+def linear_predictor(beta: np.ndarray, coded) -> np.ndarray:
     """X beta plus the offsets: the formula's offset() terms always, lmer's offset= only on the fit's rows
     (lme4's predict on new data leaves that argument out)."""
-    values = coded.X @ fit.solution.beta
+    values = coded.X @ beta
     return values if coded.offset is None else values + coded.offset
 
 
-def _random_part(fit, rows: PredictionRows) -> np.ndarray:
-    """The included random effects: each row's included term columns times its level's b. A new level or a
-    missing grouping value (allowed by allow_new_levels) adds 0, the population prediction."""
-    total = np.zeros(rows.coded.nobs)
-    for _, level, matrix, b in rows.terms(fit):
-        known = level >= 0
-        total[known] += np.sum(matrix[known] * b[level[known]], axis=1)
-    return total
-
-
-def _refuse_new_levels(fit, rows: PredictionRows, newdata) -> None:
-    """lme4's errors: a missing grouping value, or a level the fit never saw, without allow_new_levels."""
-    for term, level, _, _ in rows.terms(fit):
-        if np.any(level == MISSING):
-            raise DataError(
-                f"NAs are not allowed in prediction data for grouping variables unless allow_new_levels=True "
-                f"('{term.group}' is missing in newdata rows {_rows(rows, level == MISSING)}; with "
-                "allow_new_levels=True they are predicted at the population level, as lme4 does)"
-            )
-        if np.any(level < 0):
-            new = _group_values(term, newdata, rows.coded.rows[level < 0])
-            raise DataError(
-                f"new levels detected in newdata: {', '.join(new[:5])} (new levels of '{term.group}', rows "
-                f"{_rows(rows, level < 0)}); pass allow_new_levels=True to predict them at the population level "
-                "(random effect 0), as lme4 does"
-            )
-
-
-def _rows(rows: PredictionRows, mask: np.ndarray) -> str:
-    return ", ".join(map(str, rows.coded.rows[np.flatnonzero(mask)[:3]]))
+def _rows(coded, mask: np.ndarray) -> str:
+    return ", ".join(map(str, coded.rows[np.flatnonzero(mask)[:3]]))
 
 
 def _group_values(term, newdata, positions) -> list[str]:
@@ -183,7 +192,7 @@ def simulate(fit, nsim: int = 1, seed=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     q, n = fit.b.shape[0], fit.nobs
     ZLambda = fit.design.Z @ fit.model.covariance.lambda_matrix(fit.theta)
-    mean = _linear_predictor(fit, fit.design.coded)
+    mean = linear_predictor(fit.solution.beta, fit.design.coded)
     u = rng.standard_normal((q, nsim)) * fit.sigma
     noise = rng.standard_normal((n, nsim)) * fit.sigma
     if fit.design.weights is not None:  # row i's residual variance is sigma^2 / w_i

@@ -170,8 +170,11 @@ def test_predict_on_a_dask_dataframe(client):
     population = spread.predict(as_dask(pieces(newdata)), re_form="~0").compute()
     np.testing.assert_allclose(population.to_numpy(), spread.predict(newdata, re_form="~0"), rtol=1e-12,
                                equal_nan=True)
-    with pytest.raises(DataError, match="new levels of 'Subject' in newdata"):
+    with pytest.raises(DataError, match="new levels detected in newdata: 999 \\(new levels of 'Subject'"):
         spread.predict(as_dask(pieces(newdata))).compute()
+    for re_form in ("~(0 + Days | Subject)", "~(1 | Subject)"):  # some of a term's columns, as in memory
+        partial = spread.predict(as_dask(pieces(data)), re_form=re_form).compute()
+        np.testing.assert_allclose(partial.to_numpy(), spread.predict(data, re_form=re_form), rtol=1e-12)
     # an in-memory fit predicts a Dask DataFrame the same way
     np.testing.assert_allclose(whole.predict(as_dask(pieces(data))).compute().to_numpy(), whole.fitted, rtol=1e-12)
 

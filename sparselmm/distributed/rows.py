@@ -11,7 +11,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from ..errors import DataError, NoRowsError
-from ..predict import included_groups
+from ..predict import Included, linear_predictor
 from . import graph
 from .graph import is_dask_dataframe
 
@@ -22,8 +22,7 @@ class _Pieces:
 
     spec: object
     beta: np.ndarray
-    effects: tuple  # per term, its random effects (levels, k)
-    groups: set  # the terms' groups the prediction includes
+    included: Included  # the random effects the values include (all, for fitted values and residuals)
     what: str  # fitted, residuals, pearson (residuals times sqrt(w)), hatvalues or predict
     allow_new_levels: bool = True
     hat: tuple | None = None  # (Lambda, K, RX^-1, the SchurInverse) for leverages
@@ -57,12 +56,12 @@ class DistributedRows:
 
     def predict(self, newdata=None, re_form=None, allow_new_levels: bool = False):
         """lme4's predict on a Dask DataFrame (default: the rows fitted, lmer's offset= included)."""
-        groups = included_groups(self.fit, re_form)
+        included = Included.of(self.fit, re_form)
         if newdata is None:
-            return self._rows(self.fit.design.data, "fitted", groups=groups)
+            return self._rows(self.fit.design.data, "fitted", included=included)
         if not is_dask_dataframe(newdata):
             raise DataError("predict on a Dask fit takes a Dask DataFrame as newdata (or none: the rows fitted)")
-        return self._rows(newdata, "predict", groups=groups, allow_new_levels=allow_new_levels)
+        return self._rows(newdata, "predict", included=included, allow_new_levels=allow_new_levels)
 
     def scaled_residual_quantiles(self, probabilities=(0.0, 0.25, 0.5, 0.75, 1.0), samples: int = 4096):
         """Exact quantiles (R's type 7, numpy's default) of Pearson residuals / sigma, for the summary, in two passes
@@ -105,15 +104,13 @@ class DistributedRows:
         at = lambda r: np.array([found[int(i)] for i in r])  # noqa: E731
         return at(low) + (positions - low) * (at(high) - at(low))
 
-    def _rows(self, data, what: str, groups=None, allow_new_levels: bool = True, hat=None):
+    def _rows(self, data, what: str, included=None, allow_new_levels: bool = True, hat=None):
         if data is None:
             self.fit.design.require_rows(f"{what} of rows")
         dask = graph.dask_module()
         fit = self.fit
-        pieces = _Pieces(
-            fit.design.spec, fit.solution.beta, tuple(fit.term_ranef(i) for i in range(len(fit.design.terms))),
-            {t.group for t in fit.design.terms} if groups is None else set(groups), what, allow_new_levels, hat,
-        )
+        included = Included.of(fit, None) if included is None else included
+        pieces = _Pieces(fit.design.spec, fit.solution.beta, included, what, allow_new_levels, hat)
         return data.map_partitions(_partition_rows, graph.shared(dask, pieces), meta=pd.Series(dtype=float, name=what),
                                    enforce_metadata=False)
 
@@ -123,29 +120,20 @@ def _partition_rows(part: pd.DataFrame, pieces: _Pieces) -> pd.Series:
     predicting = what == "predict"
     if len(part) == 0:
         return pd.Series(np.zeros(0), index=part.index, name=what)
-    try:
-        coded = spec.code(part, with_response=not predicting, weights=None if predicting else spec.weights,
-                          offset=None if predicting else spec.offset)  # the fit's rows, or new data as lme4's
+    included = pieces.included
+    try:  # new data as lme4's predict codes it, or the fit's rows
+        coded = (included.code(spec, part) if predicting else
+                 spec.code(part, weights=spec.weights, offset=spec.offset))
     except NoRowsError:
         index = part.index if predicting else part.index[:0]
         return pd.Series(np.full(len(index), np.nan), index=index, name=what)
     if what == "hatvalues":
         values = _leverages(coded, spec, pieces.hat)
     else:
-        values = coded.X @ pieces.beta
-        if coded.offset is not None:
-            values = values + coded.offset
-        for term, level, matrix, b in zip(spec.terms, coded.codes, coded.matrices, pieces.effects):
-            if term.group not in pieces.groups:
-                continue
-            known = level >= 0
-            if not pieces.allow_new_levels and not known.all():
-                rows = part.index[coded.rows[np.flatnonzero(~known)[:3]]]
-                raise DataError(
-                    f"new levels of '{term.group}' in newdata (rows {', '.join(map(str, rows))}); pass "
-                    "allow_new_levels=True to predict them at the population level (random effect 0), as lme4 does"
-                )
-            values[known] += np.sum(matrix[known] * b[level[known]], axis=1)
+        random = coded if predicting else included.restrict(coded)
+        if predicting and not pieces.allow_new_levels:
+            included.refuse_new_levels(spec, random, part)
+        values = linear_predictor(pieces.beta, coded) + included.random_part(random)
         if what in ("residuals", "pearson"):
             values = coded.y - values
         if what == "pearson" and coded.weights is not None:
