@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import sparselmm as slmm
+from asv_settings import Slow
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "inference" / "kr_timing"
 FORMULA = "y ~ cond + x + (1 | subj) + (1 | item)"
@@ -37,17 +38,12 @@ def kr_data(n: int) -> pd.DataFrame:
                          "item": [f"i{v:02d}" for v in i]})
 
 
-class KenwardRoger:
+class KenwardRoger(Slow):
     """``fit.coef_table("Kenward-Roger")`` (pbkrtest's vcovAdj and one Lb_ddf per coefficient) and the type III
     anova with Kenward-Roger's F tests, 500 to 50,000 rows."""
 
     params = [500, 2000, 4000, 16000, 50000]
     param_names = ["rows"]
-    number = 1
-    repeat = (1, 3, 120.0)
-    rounds = 1
-    warmup_time = 0.0
-    timeout = 900
 
     def setup(self, rows):
         self.fit = slmm.lmer(FORMULA, kr_data(rows))

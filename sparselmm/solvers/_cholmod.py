@@ -48,7 +48,8 @@ class CholmodFactor:
         return self._factor.apply_Pt(self._factor.solve_Lt(C, use_LDLt_decomposition=False))
 
     def L(self) -> sp.csc_matrix:
-        """The lower-triangular factor (for inspection: its nnz measures fill)."""
+        """A copy of the lower-triangular factor as a SciPy matrix (its nnz measures fill; the gradient overwrites
+        its values with those of A^-1 on its pattern)."""
         return self._factor.L()
 
     def permutation(self) -> np.ndarray:

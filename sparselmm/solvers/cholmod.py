@@ -82,11 +82,10 @@ class CholmodSolver(Solver):
 
     def _inverse_on_pattern(self) -> np.ndarray:
         """A^-1's entries on A's (lower-triangle) pattern, in the pattern's order."""
-        L = self._factor_of.L()
+        L = self._factor_of.L()  # a fresh copy of the factor: its values are overwritten with A^-1's
         L.sort_indices()
-        values = L.data.copy()
-        selected_inverse(L.indptr.astype(np.int32, copy=False), L.indices.astype(np.int32, copy=False), values)
-        return values[self._positions_in(L)]
+        selected_inverse(L.indptr.astype(np.int32, copy=False), L.indices.astype(np.int32, copy=False), L.data)
+        return L.data[self._positions_in(L)]
 
     def _positions_in(self, L: sp.csc_matrix) -> np.ndarray:
         """Where each entry of A's pattern sits in L's values (the pattern of L is fixed by the analysis)."""
