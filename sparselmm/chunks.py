@@ -45,9 +45,7 @@ def from_chunks(formula, source, levels: dict | None = None, read_options: dict 
     (e.g. ``{"dtype": {"user": str}}``). ``weights`` and ``offset`` name columns. ``progress``
     shows each pass over the chunks as a tqdm bar.
     """
-    for value, what in ((weights, "weights"), (offset, "offset")):
-        if value is not None and not isinstance(value, str):
-            raise DataError(f"{what} of a chunked fit must name a column (each chunk carries its own values)")
+    require_named_columns(weights, offset, "a chunked fit", "chunk")
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     chunks = _chunk_source(source, read_options or {}, one_pass_ok=levels is not None)
     if levels is None:
@@ -138,6 +136,13 @@ def _learn(formula: Formula, chunks) -> tuple[dict, dict, dict]:
             ordered = sorted(combos[term.group_name], key=lambda c: [o[part] for o, part in zip(orders, c)])
             group_levels[term.group_name] = tuple(":".join(c) for c in ordered)
     return variable_levels, group_levels, {key: _scale_of(sums) for key, sums in scale_inputs.items()}
+
+
+def require_named_columns(weights, offset, fit: str, piece: str) -> None:
+    """weights and offset of data in pieces must be columns' names: the values travel with each piece."""
+    for value, what in ((weights, "weights"), (offset, "offset")):
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{what} of {fit} must name a column (each {piece} carries its own values)")
 
 
 def _scale_keys(formula: Formula) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..chunks import _scale_keys, _scale_of, _scale_sums, _spec, design_of_sums
+from ..chunks import _scale_keys, _scale_of, _scale_sums, _spec, design_of_sums, require_named_columns
 from ..crossprod import Accumulator
 from ..design import Design
 from ..errors import DataError, NoRowsError
@@ -87,9 +87,7 @@ def from_dask(formula, ddf, weights: str | None = None, offset: str | None = Non
     dask = graph.dask_module()
     if not is_dask_dataframe(ddf):
         raise DataError(f"from_dask needs a Dask DataFrame, not {type(ddf).__name__}")
-    for value, what in ((weights, "weights"), (offset, "offset")):
-        if value is not None and not isinstance(value, str):
-            raise DataError(f"{what} of a Dask fit must name a column (each partition carries its own values)")
+    require_named_columns(weights, offset, "a Dask fit", "partition")
     formula = formula if isinstance(formula, Formula) else parse_formula(formula)
     if ddf.npartitions == 0 or len(ddf.columns) == 0:
         raise DataError("the Dask DataFrame has no partitions or no columns")
