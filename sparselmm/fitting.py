@@ -149,20 +149,23 @@ def _edge_restart(problem, theta: np.ndarray, optimizer) -> np.ndarray | None:
     lme4 restarts from theta itself. A gradient optimizer cannot leave a template's diagonal entry at 0
     from there: the criterion is even in that entry, so its derivative vanishes on the bound even where
     moving off descends (a saddle), and a descent of second order may hide below rounding at lme4's
-    step. It restarts from the best of two steps off (lme4's and a larger one) instead.
+    step. It restarts from the best of two steps off (lme4's and a larger one, in the units the gradient
+    optimizer works in: ``problem.scale``) instead.
     """
     at_bound = np.flatnonzero(theta == problem.lower)
     if len(at_bound) == 0:
         return None
     base = problem.objective(theta)
     steps = GRADIENT_EDGE_STEPS if optimizer.uses_gradient else (EDGE_STEP,)
+    scale = np.ones(len(theta)) if problem.scale is None or not optimizer.uses_gradient else problem.scale
     restart = theta.copy()
     for i in at_bound:
-        values = [problem.objective(_moved(theta, i, step)) for step in steps]
+        steps_i = [step * scale[i] for step in steps]
+        values = [problem.objective(_moved(theta, i, step)) for step in steps_i]
         if min(values) < base:
             if not optimizer.uses_gradient:
                 return theta
-            restart[i] = theta[i] + steps[int(np.argmin(values))]
+            restart[i] = theta[i] + steps_i[int(np.argmin(values))]
     return None if np.array_equal(restart, theta) else restart
 
 
