@@ -45,12 +45,17 @@ class PirlsState:
     mu: np.ndarray  # (n,)
     solver: object  # the last step's bound solver (its work arrays are shared: valid until the next factorization)
     logdet: float  # log |L|^2 of that factor (lme4's ldL2)
-    ZtWZ_diagonal: np.ndarray  # (q,) the diagonal of that step's Z'WZ (adaptive quadrature's scales)
+    ZtWZ: object  # (q, q) sparse: that step's Z'WZ
     RX: np.ndarray  # (p, p) that step's RX (R'R = X'WX - RZX'RZX)
     iterations: int
     dev_resid: np.ndarray  # (n,) each row's deviance at mu (lme4's devResid, squared residuals): they sum to it
     laplace: float  # aic(y | mu) + |u|^2 + log|L|^2
     working_weights: np.ndarray  # (n,) the W of the last step (the factor's)
+
+    @property
+    def ZtWZ_diagonal(self) -> np.ndarray:
+        """(q,) the diagonal of the last step's Z'WZ (adaptive quadrature's scales)."""
+        return self.ZtWZ.diagonal()
 
     @property
     def ussq(self) -> float:
@@ -120,7 +125,6 @@ class Pirls:
                     products = model.products.crossproducts(w, z, with_fixed=joint)
                     solver, Zty = model.base_solver.with_products(products), products.Zty
                 u_new, beta_new, RX = self._solve(theta, solver, products, Zty, joint, beta)
-                diagonal = products.ZtZ.diagonal()
                 eta, mu, dev = self._predict(offset, theta, u_new, beta_new if joint else None)
                 pdev = float(dev.sum() + u_new @ u_new)
                 steady = steady or abs((oldpdev - pdev) / pdev) < self.tol
@@ -132,7 +136,7 @@ class Pirls:
                         + solver.logdet()
                     extra += 1
                     if abs(value - old_value) <= value_tol * abs(value) or extra > EXTRA or iteration == self.maxit:
-                        return PirlsState(theta, u_new, beta_new, eta, mu, solver, solver.logdet(), diagonal, RX,
+                        return PirlsState(theta, u_new, beta_new, eta, mu, solver, solver.logdet(), products.ZtZ, RX,
                                           iteration, dev, float(value), w)
                     old_value = value
                 oldpdev, u_old, beta_old = pdev, u_new, beta_new

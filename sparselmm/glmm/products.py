@@ -11,6 +11,8 @@ is assembled, and Z is never formed.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -71,8 +73,9 @@ class WeightedProducts:
         self._lower = None  # the rows' positions are in the kinds now
         rows, cols = keys % q, keys // q
         indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=q))]).astype(np.int32)
-        self._pattern = (rows.astype(np.int32), indptr)
         self._nnz = len(keys)
+        self._template = sp.csc_matrix((np.zeros(self._nnz), rows.astype(np.int32), indptr), shape=(q, q))
+        self._level_index = {}  # r -> each term's (n r,) bincount index of Z'WB's entries
 
     @property
     def nnz(self) -> int:
@@ -80,15 +83,17 @@ class WeightedProducts:
 
     # ------------------------------------------------------------ for new weights
     def ZtWZ(self, w: np.ndarray) -> sp.csc_matrix:
-        """Z'WZ (q, q), both triangles, on the fixed pattern (sorted indices; zeros kept where weights vanish)."""
+        """Z'WZ (q, q), both triangles, on the fixed pattern (sorted indices; zeros kept where weights vanish).
+        Every result shares the pattern's index arrays (a solver recognises its pattern by them)."""
         data = np.zeros(self._nnz)
         for local, size, targets, mirror, values in self._kinds:
             sums = np.bincount(local, weights=w if values is None else w * values, minlength=size)
             data[targets] = sums
             if mirror is not None:
                 data[mirror] = sums
-        indices, indptr = self._pattern
-        return sp.csc_matrix((data, indices, indptr), shape=(self.q, self.q))
+        ZtWZ = copy.copy(self._template)  # no format check: the pattern was checked once
+        ZtWZ.data = data
+        return ZtWZ
 
     def ZtW(self, w: np.ndarray, B: np.ndarray) -> np.ndarray:
         """Z'WB (q, r) for B (n, r) or (n,)."""
@@ -96,13 +101,19 @@ class WeightedProducts:
         B2 = (B[:, None] if flat else B) * w[:, None]
         r = B2.shape[1]
         out = np.empty((self.q, r))
-        for s, (term, codes, matrix) in enumerate(zip(self.terms, self.codes, self.matrices)):
+        for s, (term, matrix, index) in enumerate(zip(self.terms, self.matrices, self._index(r))):
             block = out[self.offsets[s]:self.offsets[s + 1]].reshape(term.m, term.k, r)
-            index = (codes[:, None] * r + np.arange(r)).ravel() if r > 1 else codes
             for a in range(term.k):
                 weights = B2 if self._intercept[s] else matrix[:, a:a + 1] * B2
                 block[:, a, :] = np.bincount(index, weights=weights.ravel(), minlength=term.m * r).reshape(term.m, r)
         return out[:, 0] if flat else out
+
+    def _index(self, r: int) -> list[np.ndarray]:
+        """Per term, where each of the (n, r) weighted values goes among the term's (m, r) sums."""
+        if r not in self._level_index:
+            self._level_index[r] = [(codes[:, None] * r + np.arange(r)).ravel() if r > 1 else codes
+                                    for codes in self.codes]
+        return self._level_index[r]
 
     def Z_times(self, b: np.ndarray) -> np.ndarray:
         """Z b (n,) for b (q,): each row's columns times its levels' effects."""
