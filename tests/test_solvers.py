@@ -138,6 +138,24 @@ def test_cholmod_reports_its_fill():
     assert q <= solver.nnz_L() <= q * (q + 1) // 2
 
 
+@pytest.mark.parametrize("case_id", ["penicillin_reml", "crossed_slopes_reml", "slope_first_term_ml", "two_factors_reml",
+                                     "three_level_nested_reml", "uncorrelated_crossed_reml"])
+def test_the_blocked_factor_is_the_same_with_its_coupling_dense_or_level_by_level(case_id):
+    """The later block G - sum_j C_j' D_j C_j comes from one BLAS rank update where C is dense enough, else from
+    the pair kernel; each path, forced, gives the factor of the dense A."""
+    model = model_of(case_id)
+    theta = random_theta(case_id, model, 8)
+    A = dense_A(model, theta)
+    B = np.random.default_rng(8).normal(size=(A.shape[0], 2))
+    for dense in (True, False):
+        solver = BlockedSolver().bind(model.crossprods, model.covariance)
+        blocks = solver._blocks
+        blocks.C_dense = blocks.layout.dense(blocks.layout.values) if dense else None
+        solver.update(theta)
+        assert solver.logdet() == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-11, abs=1e-10)
+        np.testing.assert_allclose(solver.solve(B), np.linalg.solve(A, B), rtol=1e-9, atol=1e-11)
+
+
 def test_the_default_solver_is_blocked_unless_the_later_terms_are_too_wide():
     model = model_of("penicillin_reml")
     assert isinstance(model.default_solver(), BlockedSolver)

@@ -110,8 +110,12 @@ class BlockedSolver(Solver):
             G.ravel()[blocks.M22_flat] = blocks.M22_values
             layout = blocks.layout
             W = np.ascontiguousarray(self._L11_inv @ T1.T)  # (m1, k1, k1): D_j = W_j' W_j
-            _kernels.level_syrk(layout.ptr, layout.idx, layout.values, W, blocks.k1, G, blocks.q2,
-                                layout.syrk_split, blocks.kernel_threads)
+            if blocks.C_dense is not None:  # G -= V'V with V_j = W_j C_j stacked: one BLAS rank update
+                V = (W @ blocks.C_dense).reshape(-1, blocks.q2)
+                la.blas.dsyrk(-1.0, V.T, beta=1.0, c=G.T, lower=0, overwrite_c=1)  # G.T's upper is G's lower
+            else:
+                _kernels.level_syrk(layout.ptr, layout.idx, layout.values, W, blocks.k1, G, blocks.q2,
+                                    layout.syrk_split, blocks.kernel_threads)
         S = blocks.S
         np.copyto(S, G)
         blocks.fill_diagonal_blocks(S)
@@ -266,6 +270,7 @@ class _Blocks:
         M11 = _diagonal_blocks(M[: self.q1, : self.q1], self.k1)
         self.layout = CouplingLayout(M[: self.q1, self.q1:], self.k1, self.m1, self.later)
         self.C = self.layout.csr(self.layout.values)
+        self.C_dense = self.layout.dense(self.layout.values) if self.layout.dense_pays else None
         self.C_t = self.C.T.tocsr()
         M22 = sp.tril(M[self.q1:, self.q1:]).tocoo()
         self.M22_flat = M22.row.astype(np.int64) * self.q2 + M22.col
@@ -286,10 +291,13 @@ class _Blocks:
         marked.data = np.arange(1.0, marked.nnz + 1.0)
         blocks = cls(SimpleNamespace(ZtZ=marked), covariance, grouping=False, buffers=buffers)
         blocks._pattern = (marked.format, marked.shape, marked.indptr, marked.indices)
+        blocks._source = (ZtZ.indptr, ZtZ.indices)  # a GLMM's Z'WZ at each step shares these
         return blocks
 
     def same_pattern(self, ZtZ) -> bool:
         form, shape, indptr, indices = self._pattern
+        if ZtZ.format == form and ZtZ.indptr is self._source[0] and ZtZ.indices is self._source[1]:
+            return True
         return (ZtZ.format == form and ZtZ.shape == shape and np.array_equal(ZtZ.indptr, indptr)
                 and np.array_equal(ZtZ.indices, indices))
 
@@ -304,9 +312,10 @@ class _Blocks:
         blocks.M11_distinct = gather(self.M11_distinct)
         blocks.layout = copy.copy(self.layout)
         blocks.layout.values = gather(self.layout.values)
-        blocks.C = sp.csr_matrix((gather(self.C.data), self.C.indices, self.C.indptr), shape=self.C.shape)
-        blocks.C_t = sp.csr_matrix((gather(self.C_t.data), self.C_t.indices, self.C_t.indptr), shape=self.C_t.shape)
+        blocks.C, blocks.C_t = _with_data(self.C, gather(self.C.data)), _with_data(self.C_t, gather(self.C_t.data))
         blocks.M22_values = gather(self.M22_values)
+        if self.C_dense is not None:
+            blocks.C_dense = gather(self.C_dense)
         return blocks
 
     def _choose_threads(self) -> None:
@@ -424,6 +433,13 @@ def _diagonal_block_pairs(later: list[LaterTerm], q2: int) -> tuple[np.ndarray, 
         lower.append(cols.astype(np.int64) * q2 + rows)
     empty = np.zeros(0, dtype=np.int64)
     return (np.concatenate(upper) if upper else empty), (np.concatenate(lower) if lower else empty)
+
+
+def _with_data(matrix: sp.spmatrix, data: np.ndarray) -> sp.spmatrix:
+    """``matrix`` with other values on its pattern, sharing its index arrays (no format check: it had one)."""
+    out = copy.copy(matrix)
+    out.data = data
+    return out
 
 
 def _fill_upper(A: np.ndarray) -> None:

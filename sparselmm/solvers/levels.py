@@ -31,6 +31,10 @@ GROUPING_SHARE = 50
 GROUPING_GAIN = 4
 # The kernels split their loops over two threads from this many pair products on (a thread costs ~50 us).
 THREADED_WORK = 200_000
+# The coupling is held dense as well where a BLAS rank update of it costs at most this many times the pair
+# products (BLAS runs ~15 times faster per product than the scattered loop) and it has at most MAX_DENSE_COUPLING values.
+DENSE_GAIN = 4
+MAX_DENSE_COUPLING = 2_000_000
 CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
 
 
@@ -69,6 +73,8 @@ class CouplingLayout:
         counts = np.diff(self.ptr)
         self.pair_work = int(np.sum(counts * (counts + 1) // 2)) * k1
         self.threads = CORES if self.pair_work >= THREADED_WORK else 1
+        size = m1 * k1 * q2
+        self.dense_pays = 0 < size <= MAX_DENSE_COUPLING and size * q2 <= DENSE_GAIN * 2 * self.pair_work
         self.syrk_split, self.products_split = self._splits(counts)
 
     def _splits(self, counts: np.ndarray) -> tuple[int, int]:
@@ -90,6 +96,12 @@ class CouplingLayout:
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         entries = np.repeat(self.ptr[chosen], counts) + (np.arange(ptr[-1]) - np.repeat(ptr[:-1], counts))
         return ptr, np.ascontiguousarray(self.idx[entries]), np.ascontiguousarray(self.values[entries])
+
+    def dense(self, values: np.ndarray) -> np.ndarray:
+        """C as a dense array (m1, k1, q2): level j's k1 rows, ``values`` (entries, k1) at its entries' columns."""
+        out = np.zeros((self.m1, self.k1, self.q2))
+        out[self.level_of_entry, :, self.idx] = values
+        return out
 
     def csr(self, values: np.ndarray) -> sp.csr_matrix:
         """The (q1, q2) matrix whose row j * k1 + a holds values[:, a] at level j's entries."""
