@@ -24,6 +24,7 @@ probe finds them faster; otherwise LAPACK runs on one thread, the kernels on two
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -46,17 +47,27 @@ def _blas_pools() -> tuple:
     return pools, pools[0] if len(pools) == 1 else None
 
 
+_setting = threading.local()  # this thread's innermost blas_threads setting, if any
+
+
 @contextmanager
 def blas_threads(lapack: bool = True):
     """A context in which scipy's BLAS pool keeps its threads (``lapack``; else it runs one too) and every
-    other pool runs one."""
+    other pool runs one. Inside a context of the same setting on the same thread it changes nothing (a
+    glmer fit enters one per PIRLS run, hundreds of times)."""
+    outer = getattr(_setting, "lapack", None)
+    if outer == lapack:
+        yield
+        return
     pools, scipy_pool = _blas_pools()
     saved = [(pool, pool.num_threads) for pool in pools]
     for pool, threads in saved:
         pool.set_num_threads(threads if lapack and pool is scipy_pool else 1)
+    _setting.lapack = lapack
     try:
         yield
     finally:
+        _setting.lapack = outer
         for pool, threads in saved:
             pool.set_num_threads(threads)
 

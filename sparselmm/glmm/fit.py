@@ -79,6 +79,10 @@ class GlmerFit:
         return GlmmDeviance(self.model, nAGQ, start, tol=self.tol_pwrss, exact=self.exact_modes)
 
     def run(self):
+        with self.model.threads():  # once for the fit: each PIRLS run enters the same context again
+            return self._run()
+
+    def _run(self):
         from .result import GlmerResult
 
         started = time.perf_counter()
@@ -112,7 +116,7 @@ class GlmerFit:
         summary.final, summary.fmin = par, deviance.value(state)
         summary.seconds = time.perf_counter() - started
         for message in summary.warnings:
-            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+            warnings.warn(message, ConvergenceWarning, stacklevel=5)
         return GlmerResult(model, self.nAGQ, state, summary.fmin, summary, derivatives,
                            stage1=(first.x, first.fun, first.nfev))
 
