@@ -73,7 +73,9 @@ def blas_threads(lapack: bool = True):
 
 
 PROBE_EVERY = 16  # evaluations between two probes of whether LAPACK's threads help
+EARLY_PROBES = (1, 2, 4, 8)  # and again at these evaluations while the probes say no (they may have met a busy moment)
 PROBE_SIZE = 400  # a Cholesky of this size takes about 0.6 ms on one thread here
+PROBE_REPEAT = 3
 
 
 class AdaptiveThreads:
@@ -81,8 +83,9 @@ class AdaptiveThreads:
 
     ``lapack_heavy`` says which does most of a model's work (an estimate from its sizes). LAPACK
     gets its threads only where that is so and a probe finds them faster than one thread: a small
-    Cholesky timed on one thread and on all, now and then (when another process holds a core, the
-    threaded one is several times slower, and a large one a hundred times). Otherwise LAPACK runs
+    Cholesky timed on one thread and on all, every PROBE_EVERY evaluations and, while it says no, at
+    EARLY_PROBES too (when another process holds a core, the threaded one is several times slower, and
+    a large one a hundred times; right after the set-up, other pools' threads may still be spinning). Otherwise LAPACK runs
     on one thread and the kernels on all cores. :meth:`evaluation` is the context an evaluation
     runs in; :attr:`kernel_threads` the kernels' thread count under the current choice.
     """
@@ -98,7 +101,8 @@ class AdaptiveThreads:
 
     @contextmanager
     def evaluation(self):
-        if self.lapack_heavy and self._count % PROBE_EVERY == 0:
+        probe = self._count % PROBE_EVERY == 0 or (self._count in EARLY_PROBES and not self.lapack)
+        if self.lapack_heavy and probe:
             self.lapack = _threads_help()
         self._count += 1
         with blas_threads(self.lapack):
@@ -106,15 +110,19 @@ class AdaptiveThreads:
 
 
 def _threads_help() -> bool:
-    """Whether scipy's LAPACK is faster on all its threads than on one, right now (a ~2 ms probe)."""
+    """Whether scipy's LAPACK is faster on all its threads than on one, right now (a ~5 ms probe).
+
+    Each way is timed PROBE_REPEAT times and judged by its fastest: the first threaded call after a pause
+    pays for waking the pool's threads, which said "no" to a quiet machine on one fit in three."""
     matrix = _probe_matrix()
-    seconds = {}
-    for threaded in (False, True):
-        with blas_threads(threaded):
-            copy = np.asfortranarray(matrix)
-            started = time.perf_counter()
-            la.lapack.dpotrf(copy, lower=False, overwrite_a=True)
-            seconds[threaded] = time.perf_counter() - started
+    seconds = {False: np.inf, True: np.inf}
+    for _ in range(PROBE_REPEAT):
+        for threaded in (False, True):
+            with blas_threads(threaded):
+                copy = np.asfortranarray(matrix)
+                started = time.perf_counter()
+                la.lapack.dpotrf(copy, lower=False, overwrite_a=True)
+                seconds[threaded] = min(seconds[threaded], time.perf_counter() - started)
     return seconds[True] < 0.9 * seconds[False]
 
 
