@@ -17,8 +17,8 @@ OpenBLAS's idle threads spin after every call, so our own two-thread kernels
 of the two cores busy, a two-thread dense Cholesky of 1,000 columns took 0.74 s
 here instead of 9 ms on one thread, its threads waiting for each other. Neither
 setting is right everywhere, so :class:`AdaptiveThreads` gives LAPACK its
-threads only for models whose work is mostly LAPACK's, and only while a small
-probe finds them faster; otherwise LAPACK runs on one thread, the kernels on two.
+threads only for models whose work is mostly LAPACK's, and only while the
+evaluations run faster so; otherwise LAPACK runs on one thread, the kernels on two.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ import time
 from contextlib import contextmanager
 from functools import lru_cache
 
-import numpy as np
 import scipy
-import scipy.linalg as la
 from threadpoolctl import ThreadpoolController
 
 
@@ -72,28 +70,30 @@ def blas_threads(lapack: bool = True):
             pool.set_num_threads(threads)
 
 
-PROBE_EVERY = 16  # evaluations between two probes of whether LAPACK's threads help
-EARLY_PROBES = (1, 2, 4, 8)  # and again at these evaluations while the probes say no (they may have met a busy moment)
-PROBE_SIZE = 400  # a Cholesky of this size takes about 0.6 ms on one thread here
-PROBE_REPEAT = 3
+TRY_OTHER_EVERY = 16  # evaluations between two tries of the setting not chosen
 
 
 class AdaptiveThreads:
-    """Whether LAPACK or our kernels get the second core, decided for each evaluation.
+    """Whether LAPACK or our kernels get the second core, decided for each evaluation from the
+    evaluations' own times.
 
-    ``lapack_heavy`` says which does most of a model's work (an estimate from its sizes). LAPACK
-    gets its threads only where that is so and a probe finds them faster than one thread: a small
-    Cholesky timed on one thread and on all, every PROBE_EVERY evaluations and, while it says no, at
-    EARLY_PROBES too (when another process holds a core, the threaded one is several times slower, and
-    a large one a hundred times; right after the set-up, other pools' threads may still be spinning). Otherwise LAPACK runs
-    on one thread and the kernels on all cores. :meth:`evaluation` is the context an evaluation
-    runs in; :attr:`kernel_threads` the kernels' thread count under the current choice.
+    ``lapack_heavy`` says which does most of a model's work (an estimate from its sizes). Where LAPACK
+    does, the first evaluation gives it its threads, the second runs it on one thread (the kernels on
+    all cores), the third on all threads again; from then on each evaluation takes the setting whose
+    latest evaluation was faster, and every TRY_OTHER_EVERY evaluations tries the other one again (the
+    machine may have become busier or quieter). A separate probe (a small Cholesky timed both ways) was
+    tried first: its threaded call woke OpenBLAS's threads, whose spinning then slowed the evaluation
+    after it, and its answer on a small matrix did not carry over to the large ones (it said no to a
+    quiet machine on one InstEval fit in three, which then took 1.1 s instead of 0.7).
+    :meth:`evaluation` is the context an evaluation runs in; :attr:`kernel_threads` the kernels' thread
+    count under the current choice.
     """
 
     def __init__(self, lapack_heavy: bool, cores: int):
-        self.cores, self.lapack_heavy = cores, lapack_heavy and cores > 1
-        self.lapack = False
+        self.cores, self.adaptive = cores, lapack_heavy and cores > 1
+        self.lapack = self.adaptive
         self._count = 0
+        self._seconds = {}  # setting -> the latest evaluation's seconds in it
 
     @property
     def kernel_threads(self) -> int:
@@ -101,33 +101,17 @@ class AdaptiveThreads:
 
     @contextmanager
     def evaluation(self):
-        probe = self._count % PROBE_EVERY == 0 or (self._count in EARLY_PROBES and not self.lapack)
-        if self.lapack_heavy and probe:
-            self.lapack = _threads_help()
-        self._count += 1
+        if self.adaptive:
+            self.lapack = self._choose()
+        count, self._count = self._count, self._count + 1
+        started = time.perf_counter()
         with blas_threads(self.lapack):
             yield
+        if self.adaptive and count > 0:  # the first evaluation also pays for one-off work
+            self._seconds[self.lapack] = time.perf_counter() - started
 
-
-def _threads_help() -> bool:
-    """Whether scipy's LAPACK is faster on all its threads than on one, right now (a ~5 ms probe).
-
-    Each way is timed PROBE_REPEAT times and judged by its fastest: the first threaded call after a pause
-    pays for waking the pool's threads, which said "no" to a quiet machine on one fit in three."""
-    matrix = _probe_matrix()
-    seconds = {False: np.inf, True: np.inf}
-    for _ in range(PROBE_REPEAT):
-        for threaded in (False, True):
-            with blas_threads(threaded):
-                copy = np.asfortranarray(matrix)
-                started = time.perf_counter()
-                la.lapack.dpotrf(copy, lower=False, overwrite_a=True)
-                seconds[threaded] = min(seconds[threaded], time.perf_counter() - started)
-    return seconds[True] < 0.9 * seconds[False]
-
-
-@lru_cache(maxsize=1)
-def _probe_matrix() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((PROBE_SIZE, PROBE_SIZE))
-    return X @ X.T + PROBE_SIZE * np.eye(PROBE_SIZE)
+    def _choose(self) -> bool:
+        if len(self._seconds) < 2:
+            return self._count != 1
+        faster = min(self._seconds, key=self._seconds.get)
+        return (not faster) if self._count % TRY_OTHER_EVERY == 0 else faster
