@@ -64,3 +64,22 @@ def test_lbfgs_needs_a_gradient():
     problem = OptimizationProblem(lambda x: float(x @ x), np.ones(1), np.zeros(1), np.full(1, np.inf))
     with pytest.raises(ValueError, match="objective_and_gradient"):
         LbfgsOptimizer().minimize(problem)
+
+
+def test_lbfgs_first_step_moves_no_parameter_further_than_half_a_unit():
+    """A criterion's gradient is in the thousands: L-BFGS-B's first step, the gradient itself, would throw
+    every parameter onto its bound. The first trial stays within FIRST_STEP of the start, and the optimum,
+    its value and its gradient are the unscaled criterion's."""
+    visited = []
+
+    def value_and_gradient(x):
+        visited.append(np.array(x))
+        return float(5000.0 * np.sum((x - [0.3, 0.6]) ** 2) + 7.0), 10000.0 * (x - [0.3, 0.6])
+
+    problem = OptimizationProblem(lambda x: value_and_gradient(x)[0], np.ones(2), np.zeros(2), np.full(2, np.inf),
+                                  objective_and_gradient=value_and_gradient)
+    result = LbfgsOptimizer().minimize(problem)
+    first_trial = next(x for x in visited[1:] if not np.array_equal(x, visited[0]))
+    assert np.max(np.abs(first_trial - 1.0)) <= 0.5 + 1e-12
+    np.testing.assert_allclose(result.x, [0.3, 0.6], atol=1e-7)
+    assert result.fun == pytest.approx(7.0, abs=1e-9)
