@@ -2,7 +2,9 @@
 
     0. lme4's first PIRLS: u and beta at the starting theta, from the family's mustart.
     1. theta alone on the nAGQ = 0 deviance (beta profiled in PIRLS): BOBYQA with minqa's default
-       trust region (rhobeg = min(0.95, 0.2 max|theta|), rhoend = 1e-6 rhobeg). For nAGQ = 0 this is the fit.
+       trust region (rhobeg = min(0.95, 0.2 max|theta|), rhoend = 1e-6 rhobeg). For nAGQ = 0 this is the fit;
+       otherwise it only seeds stage 2, whose first trust region is 0.02 wide in theta, and stops at
+       rhoend = 1e-3 rhobeg (2e-4 at lme4's start): VerbAgg's stage 1 in 34 evaluations instead of 45.
     2. (theta, beta) together on the Laplace (nAGQ = 1) or quadrature deviance, from stage 1's theta and
        beta. lme4 runs its Nelder-Mead here with initial steps 0.02 for theta and 0.2 sd(beta) for beta
        (its ``xst``); BOBYQA takes the same steps as its initial trust region in each coordinate and
@@ -35,7 +37,8 @@ from .pirls import TOL_PWRSS
 
 BOUNDARY_TOL = 1e-5  # glmerControl(boundary.tol)
 DERIV_STEP = 1e-4  # lme4's deriv12 delta
-STAGE1_RHOEND = 1e-6  # minqa's rhoend / rhobeg
+STAGE1_RHOEND = 1e-6  # minqa's rhoend / rhobeg: the nAGQ = 0 fit
+SEED_RHOEND = 1e-3  # the same, where stage 1 only seeds stage 2
 STAGE2_XTOL = 1e-5  # BOBYQA's final trust region, relative to lme4's Nelder-Mead initial steps
 MAXEVAL = 10_000  # minqa's maxfun
 NEWTON_STEPS = 3
@@ -151,7 +154,8 @@ class GlmerFit:
         model = self.model
         stage1 = self._deviance(0, initial_state(model, model.covariance.theta0, self.tol_pwrss))
         rhobeg = min(0.95, 0.2 * float(np.max(np.abs(theta0)))) or 0.2
-        first = bobyqa(stage1, theta0, model.covariance.lower, np.full(model.n_theta, rhobeg), STAGE1_RHOEND)
+        rhoend = STAGE1_RHOEND if self.nAGQ == 0 else SEED_RHOEND
+        first = bobyqa(stage1, theta0, model.covariance.lower, np.full(model.n_theta, rhobeg), rhoend)
         self._say(f"stage 1 (nAGQ = 0): theta {first.x}, deviance {first.fun:.10g}, {first.nfev} evaluations")
         return stage1, first
 
