@@ -237,10 +237,10 @@ def _categorical(values, rows: np.ndarray) -> Categorical:
     kept = series if len(rows) == len(series) else series.iloc[rows]
     ordered = bool(getattr(series.dtype, "ordered", False))
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes, categories = kept.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
+        codes, categories = kept.cat.codes.to_numpy().astype(np.int64), series.cat.categories.tolist()
     elif not pd.api.types.is_object_dtype(series.dtype):  # one type: pandas sorts as R (code points, numbers)
         codes, uniques = pd.factorize(kept, sort=True)
-        categories = list(uniques)
+        categories = uniques.tolist()  # list() would step through an Arrow array in Python: 10 times slower
     else:
         codes, uniques = pd.factorize(kept, sort=False)
         categories = sorted_levels(pd.Series(uniques, dtype=uniques.dtype))
