@@ -210,13 +210,15 @@ class BlockedSolver(Solver):
         return out
 
     def _first_term_quadratics(self, S_inv: np.ndarray) -> np.ndarray:
-        """X per distinct first-term block, summed over its levels: sum_j C_j P C_j' with P = Lambda2 S^-1 Lambda2'."""
+        """X per distinct first-term block, summed over its levels: sum_j C_j P C_j' with P = Lambda2 S^-1 Lambda2'.
+        Level by level that is (C_j Lambda2) S^-1 (C_j Lambda2)', read from S^-1's lower triangle; the grouped
+        sums hold C's own values, so they read P itself."""
         blocks = self._blocks
-        P = self._scaled_inverse(S_inv)
         if blocks.grouped:
+            P = self._scaled_inverse(S_inv)
             on_pattern = P.ravel()[blocks.coupling.pattern] * blocks.both_triangles
             return blocks.coupling.unstack(blocks.coupling.sums_t @ on_pattern)
-        return self._level_quadratics(P)
+        return self._level_quadratics(S_inv, blocks.coupling_times_lambda(self._templates))
 
     def _scaled_inverse(self, S_inv: np.ndarray) -> np.ndarray:
         """Lambda2 S^-1 Lambda2' in the buffer G (no longer needed): its lower triangle, from S^-1's lower
@@ -226,11 +228,12 @@ class BlockedSolver(Solver):
         self._blocks.congruence(G, self._templates, transpose=False)
         return G
 
-    def _level_quadratics(self, P: np.ndarray) -> np.ndarray:
-        """X_j = C_j P C_j' per level (m1, k1, k1)."""
+    def _level_quadratics(self, S_inv: np.ndarray, CL: np.ndarray) -> np.ndarray:
+        """X_j = (C_j Lambda2) S^-1 (C_j Lambda2)' per level (m1, k1, k1), from S^-1's lower triangle and
+        ``CL`` = C Lambda2 on the layout (entries, k1)."""
         blocks, layout = self._blocks, self._blocks.layout
         X = np.empty((blocks.m1, blocks.k1, blocks.k1))
-        _kernels.level_quadratics(layout.ptr, layout.idx, layout.values, blocks.k1, P, blocks.q2, X,
+        _kernels.level_quadratics(layout.ptr, layout.idx, np.ascontiguousarray(CL), blocks.k1, S_inv, blocks.q2, X,
                                   layout.products_split, blocks.kernel_threads)
         return X
 
@@ -245,9 +248,9 @@ class BlockedSolver(Solver):
             return SchurInverse(blocks.k1, A11_inv, empty, np.zeros((0, 0)), A11_inv)
         S_inv = self._invert_schur()
         _fill_upper(S_inv)
-        X = self._level_quadratics(self._scaled_inverse(S_inv))
-        Qt = A11_inv @ self._templates[0].T  # Q' = A11^-1 T1', per level
         U = blocks.coupling_times_lambda(self._templates)
+        X = self._level_quadratics(S_inv, U)
+        Qt = A11_inv @ self._templates[0].T  # Q' = A11^-1 T1', per level
         W = blocks.layout.csr(np.einsum("eab,eb->ea", Qt[blocks.layout.level_of_entry], U))
         first = A11_inv + Qt @ X @ np.swapaxes(Qt, 1, 2)
         return SchurInverse(blocks.k1, A11_inv, W, S_inv, first)
