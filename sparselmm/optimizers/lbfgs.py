@@ -81,7 +81,8 @@ class LbfgsOptimizer(Optimizer):
             return OptimizeResult(best["x"], float(best["value"]), best["count"], True,
                                   f"stopped: {STALLED} evaluations without progress beyond rounding", self.name)
         return OptimizeResult(
-            x=np.array(result.x) * scale, fun=float(result.fun) * size, nfev=best["count"], converged=bool(result.success),
+            x=np.array(result.x) * scale, fun=float(result.fun) * size, nfev=best["count"],
+            converged=bool(result.success),
             message=str(result.message), optimizer=self.name,
         )
 

@@ -133,10 +133,10 @@ class BlockedSolver(Solver):
         self._require_factor()
         blocks, B = self._blocks, np.asarray(B, dtype=float)
         B = B.reshape(B.shape[0], -1)
-        x1 = self._L11_inv @ B[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
+        x1 = _per_level(self._L11_inv, B[: blocks.q1].reshape(blocks.m1, blocks.k1, -1))
         if not blocks.q2:
             return x1.reshape(blocks.q1, -1)
-        through = self._templates[0] @ (np.swapaxes(self._L11_inv, 1, 2) @ x1)  # Lambda1 L11^-T x1
+        through = _per_level(self._templates[0], _per_level(np.swapaxes(self._L11_inv, 1, 2), x1))  # Lambda1 L11^-T x1
         coupled = blocks.covariance.times_lambda(self.theta, blocks.C_t @ through.reshape(blocks.q1, -1),
                                                  transpose=True, terms=slice(1, None))
         x2 = solve_upper(self._U, B[blocks.q1:] - coupled, transpose=True)
@@ -148,11 +148,11 @@ class BlockedSolver(Solver):
         C = C.reshape(C.shape[0], -1)
         y1 = C[: blocks.q1].reshape(blocks.m1, blocks.k1, -1)
         if not blocks.q2:
-            return (np.swapaxes(self._L11_inv, 1, 2) @ y1).reshape(blocks.q1, -1)
+            return _per_level(np.swapaxes(self._L11_inv, 1, 2), y1).reshape(blocks.q1, -1)
         x2 = solve_upper(self._U, C[blocks.q1:])
         spread = blocks.C @ blocks.covariance.times_lambda(self.theta, x2, terms=slice(1, None))
-        coupled = self._L11_inv @ (self._templates[0].T @ spread.reshape(blocks.m1, blocks.k1, -1))
-        x1 = np.swapaxes(self._L11_inv, 1, 2) @ (y1 - coupled)
+        coupled = _per_level(self._L11_inv, _per_level(self._templates[0].T, spread.reshape(blocks.m1, blocks.k1, -1)))
+        x1 = _per_level(np.swapaxes(self._L11_inv, 1, 2), y1 - coupled)
         return np.vstack([x1.reshape(blocks.q1, -1), x2])
 
     # ------------------------------------------------------------ A^-1
@@ -394,6 +394,14 @@ class _Blocks:
         for inside, term, T in zip(self._entries_of_term, self.later, templates[1:]):
             out[inside] = (T.T @ values[inside].reshape(-1, term.k, self.k1)).reshape(-1, self.k1)
         return out
+
+
+def _per_level(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """A_j X_j for each level j: A (m, k, k) or one (k, k), X (m, k, r). For k = 1 a broadcast product
+    (matmul steps through m products of 1 x 1 matrices: 50,000 levels took 0.6 ms instead of 0.2)."""
+    if A.shape[-1] == 1:
+        return A * X
+    return A @ X
 
 
 def _congruent(T: np.ndarray, blocks: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ GROUPING_GAIN = 4
 # The kernels split their loops over two threads from this many pair products on (a thread costs ~50 us).
 THREADED_WORK = 200_000
 # The coupling is held dense as well where a BLAS rank update of it costs at most this many times the pair
-# products (BLAS runs ~15 times faster per product than the scattered loop) and it has at most MAX_DENSE_COUPLING values.
+# products (BLAS runs ~15 times faster per product than the scattered loop), with at most MAX_DENSE_COUPLING values.
 DENSE_GAIN = 4
 MAX_DENSE_COUPLING = 2_000_000
 CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
