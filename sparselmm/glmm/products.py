@@ -75,7 +75,6 @@ class WeightedProducts:
         indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=q))]).astype(np.int32)
         self._nnz = len(keys)
         self._template = sp.csc_matrix((np.zeros(self._nnz), rows.astype(np.int32), indptr), shape=(q, q))
-        self._level_index = {}  # r -> each term's (n r,) bincount index of Z'WB's entries
 
     @property
     def nnz(self) -> int:
@@ -96,24 +95,18 @@ class WeightedProducts:
         return ZtWZ
 
     def ZtW(self, w: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """Z'WB (q, r) for B (n, r) or (n,)."""
+        """Z'WB (q, r) for B (n, r) or (n,): one bincount over the levels per column of B (no n x r index)."""
         flat = B.ndim == 1
-        B2 = (B[:, None] if flat else B) * w[:, None]
-        r = B2.shape[1]
+        columns = np.ascontiguousarray((B[:, None] if flat else B).T) * w  # (r, n): WB's columns, each contiguous
+        r = columns.shape[0]
         out = np.empty((self.q, r))
-        for s, (term, matrix, index) in enumerate(zip(self.terms, self.matrices, self._index(r))):
+        for s, (term, codes, matrix) in enumerate(zip(self.terms, self.codes, self.matrices)):
             block = out[self.offsets[s]:self.offsets[s + 1]].reshape(term.m, term.k, r)
             for a in range(term.k):
-                weights = B2 if self._intercept[s] else matrix[:, a:a + 1] * B2
-                block[:, a, :] = np.bincount(index, weights=weights.ravel(), minlength=term.m * r).reshape(term.m, r)
+                weighted = columns if self._intercept[s] else columns * matrix[:, a]
+                for c in range(r):
+                    block[:, a, c] = np.bincount(codes, weights=weighted[c], minlength=term.m)
         return out[:, 0] if flat else out
-
-    def _index(self, r: int) -> list[np.ndarray]:
-        """Per term, where each of the (n, r) weighted values goes among the term's (m, r) sums."""
-        if r not in self._level_index:
-            self._level_index[r] = [(codes[:, None] * r + np.arange(r)).ravel() if r > 1 else codes
-                                    for codes in self.codes]
-        return self._level_index[r]
 
     def Z_times(self, b: np.ndarray) -> np.ndarray:
         """Z b (n,) for b (q,): each row's columns times its levels' effects."""
