@@ -86,11 +86,11 @@ class AdaptiveThreads:
     after it, and its answer on a small matrix did not carry over to the large ones (it said no to a
     quiet machine on one InstEval fit in three, which then took 1.1 s instead of 0.7).
     :meth:`evaluation` is the context an evaluation runs in; :attr:`kernel_threads` the kernels' thread
-    count under the current choice.
+    count under the current choice; ``clock`` what the evaluations are timed with (seconds).
     """
 
-    def __init__(self, lapack_heavy: bool, cores: int):
-        self.cores, self.adaptive = cores, lapack_heavy and cores > 1
+    def __init__(self, lapack_heavy: bool, cores: int, clock=time.perf_counter):
+        self.cores, self.adaptive, self._clock = cores, lapack_heavy and cores > 1, clock
         self.lapack = self.adaptive
         self._count = 0
         self._seconds = {}  # setting -> the latest evaluation's seconds in it
@@ -104,11 +104,11 @@ class AdaptiveThreads:
         if self.adaptive:
             self.lapack = self._choose()
         count, self._count = self._count, self._count + 1
-        started = time.perf_counter()
+        started = self._clock()
         with blas_threads(self.lapack):
             yield
         if self.adaptive and count > 0:  # the first evaluation also pays for one-off work
-            self._seconds[self.lapack] = time.perf_counter() - started
+            self._seconds[self.lapack] = self._clock() - started
 
     def _choose(self) -> bool:
         if len(self._seconds) < 2:

@@ -1,30 +1,42 @@
 """Which BLAS pool gets the second core: chosen from the evaluations' own times."""
 
-import time
-
 from sparselmm._threads import TRY_OTHER_EVERY, AdaptiveThreads, _blas_pools, blas_threads
 
 
-def run(schedule, evaluations, slow_setting):
-    """Run evaluations that take 5 ms longer in ``slow_setting``; the settings chosen, in order."""
+class Clock:
+    """A clock that the evaluations below advance: no real time, so no noise."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def run(schedule, clock, evaluations, slow_setting):
+    """Run evaluations that take 5 s in ``slow_setting`` and 1 s in the other; the settings chosen, in order."""
     chosen = []
     for _ in range(evaluations):
         with schedule.evaluation():
             chosen.append(schedule.lapack)
-            if schedule.lapack == slow_setting:
-                time.sleep(0.005)
+            clock.now += 5.0 if schedule.lapack == slow_setting else 1.0
     return chosen
 
 
+def adaptive(lapack_heavy=True, cores=2):
+    clock = Clock()
+    return AdaptiveThreads(lapack_heavy, cores, clock=clock), clock
+
+
 def test_lapack_keeps_its_threads_where_the_evaluations_run_faster_so():
-    chosen = run(AdaptiveThreads(lapack_heavy=True, cores=2), 20, slow_setting=False)
+    chosen = run(*adaptive(), 20, slow_setting=False)
     assert chosen[:3] == [True, False, True]  # both settings timed (the first evaluation is not counted)
     assert all(chosen[3:TRY_OTHER_EVERY]) and chosen[TRY_OTHER_EVERY] is False and chosen[TRY_OTHER_EVERY + 1]
 
 
 def test_lapack_runs_on_one_thread_where_that_is_faster_and_the_other_setting_is_tried_again():
-    schedule = AdaptiveThreads(lapack_heavy=True, cores=2)
-    chosen = run(schedule, TRY_OTHER_EVERY + 2, slow_setting=True)
+    schedule, clock = adaptive()
+    chosen = run(schedule, clock, TRY_OTHER_EVERY + 2, slow_setting=True)
     assert chosen[:3] == [True, False, True]
     assert not any(chosen[3:TRY_OTHER_EVERY])
     assert chosen[TRY_OTHER_EVERY] is True and chosen[TRY_OTHER_EVERY + 1] is False
@@ -32,8 +44,8 @@ def test_lapack_runs_on_one_thread_where_that_is_faster_and_the_other_setting_is
 
 
 def test_models_whose_work_is_not_lapacks_never_give_it_threads():
-    for schedule in (AdaptiveThreads(lapack_heavy=False, cores=2), AdaptiveThreads(lapack_heavy=True, cores=1)):
-        assert not any(run(schedule, 4, slow_setting=False))
+    for schedule, clock in (adaptive(lapack_heavy=False), adaptive(cores=1)):
+        assert not any(run(schedule, clock, 4, slow_setting=False))
 
 
 def test_nested_contexts_leave_the_outer_setting_and_then_the_original_one():
