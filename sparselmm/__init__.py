@@ -21,7 +21,8 @@ from .errors import (
 from .export import FitRecord, load_json
 from .inference.likelihood_ratio import compare as _compare
 from .model import LinearMixedModel
-from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, NelderMeadOptimizer, Optimizer
+from .optimizers import (AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, NelderMeadOptimizer, Optimizer,
+                         ScoringOptimizer)
 from .results import LmerResult
 from .optsummary import OptSummary
 from .solvers import BlockedSolver, CholmodSolver, DenseSolver, Solver
@@ -38,7 +39,8 @@ def anova(*fits, refit: bool = True, names=None):
 
 __all__ = [
     "lmer", "glmer", "anova", "LinearMixedModel", "LmerResult", "FitRecord", "load_json",
-    "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "AlternatingOptimizer", "NelderMeadOptimizer", "LmerControl",
+    "Optimizer", "BobyqaOptimizer", "LbfgsOptimizer", "ScoringOptimizer", "AlternatingOptimizer", "NelderMeadOptimizer",
+    "LmerControl",
     "Solver", "BlockedSolver", "CholmodSolver", "DenseSolver", "OptSummary",
     "SparseLMMError", "FormulaError", "DataError",
     "RankDeficiencyWarning", "ScaleWarning", "SingularFitWarning", "ConvergenceWarning", "CheckWarning",

@@ -101,9 +101,9 @@ def all_fit(fit, optimizers=None, verbose: bool = False) -> AllFit:
 
 
 def _applicable(fit) -> list:
-    """Every optimizer, but L-BFGS-B only where the solver has the exact gradient."""
+    """Every optimizer, but those on the exact gradient (L-BFGS-B, scoring) only where the solver has it."""
     solver = fit.solver if fit.solver is not None else fit.model.default_solver()
-    return [name for name in OPTIMIZERS if name != "lbfgsb" or solver.has_gradient]
+    return [name for name in OPTIMIZERS if not OPTIMIZERS[name].uses_gradient or solver.has_gradient]
 
 
 def _sdcor(fit) -> pd.Series:

@@ -11,7 +11,9 @@ or the same as a dict, in either spelling (``{"optimizer": "Nelder_Mead", "optCt
     "bobyqa"       NLopt's BOBYQA with lme4's nloptwrap settings (lme4's default, "nloptwrap"; lme4's
                    own "bobyqa" is minqa's implementation of the same method)
     "nelder_mead"  Nelder-Mead with lme4's Nelder_Mead tolerances (NLopt's LN_NELDERMEAD)
-    "lbfgsb"       L-BFGS-B on the exact gradient (every solver but CHOLMOD's offers it)
+    "scoring"      Newton steps with the exact gradient and the average information (sparselmm's default
+                   for large data or many parameters)
+    "lbfgsb"       L-BFGS-B on the exact gradient
     "alternating"  the seed's alternation of GLS for beta and BOBYQA for theta
 
 ``opt_ctrl`` passes settings to the optimizer: ``maxeval`` (lme4's ``maxfun``), ``xtol_abs``,
@@ -28,10 +30,11 @@ from dataclasses import dataclass, field, fields
 
 from .checks import CHECK_ACTIONS, CHECK_DEFAULTS
 from .errors import SparseLMMError
-from .optimizers import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, NelderMeadOptimizer, Optimizer
+from .optimizers import (AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, NelderMeadOptimizer, Optimizer,
+                         ScoringOptimizer)
 
 OPTIMIZERS = {"bobyqa": BobyqaOptimizer, "nelder_mead": NelderMeadOptimizer, "lbfgsb": LbfgsOptimizer,
-              "alternating": AlternatingOptimizer}
+              "scoring": ScoringOptimizer, "alternating": AlternatingOptimizer}
 ALIASES = {"nloptwrap": "bobyqa", "nloptwrap.NLOPT_LN_BOBYQA": "bobyqa", "Nelder_Mead": "nelder_mead",
            "nloptwrap.NLOPT_LN_NELDERMEAD": "nelder_mead", "L-BFGS-B": "lbfgsb", "optimx.L-BFGS-B": "lbfgsb"}
 OPT_CTRL_ALIASES = {"maxfun": "maxeval", "maxit": "maxiter", "FtolAbs": "ftol_abs", "FtolRel": "ftol_rel",

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .covariance import lower_triangle
+from .information import average_information
 from .pls import PLSSolution, fixed_effects_step, solve_upper
 
 # A template whose smallest diagonal entry is above this fraction of its largest entry is inverted per level.
@@ -80,21 +81,30 @@ class ProfiledCriterion:
     def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
         """(criterion, exact gradient (n_theta,)) at theta."""
         pieces = self.derivatives(theta)
+        return self.value(pieces.solution), self.gradient(pieces)
+
+    def value_gradient_information(self, theta) -> tuple[float, np.ndarray, np.ndarray]:
+        """(criterion, exact gradient (n_theta,), average information (n_theta, n_theta)) at theta."""
+        pieces = self.derivatives(theta, information=True)
+        return self.value(pieces.solution), self.gradient(pieces), pieces.information
+
+    def gradient(self, pieces: "Derivatives") -> np.ndarray:
+        """The criterion's gradient (n_theta,) from its parts' derivatives."""
         r2 = max(pieces.solution.r2, np.finfo(float).tiny)  # an exact fit: the criterion's limit, a finite gradient
         gradient = pieces.logdet_A + pieces.r2 / r2 * self.nu
-        if self.REML:
-            gradient = gradient + pieces.logdet_RX
-        return self.value(pieces.solution), gradient
+        return gradient + pieces.logdet_RX if self.REML else gradient
 
-    def derivatives(self, theta) -> "Derivatives":
-        """The solution at theta and the exact derivatives of the criterion's parts (see :class:`Derivatives`)."""
+    def derivatives(self, theta, information: bool = False) -> "Derivatives":
+        """The solution at theta and the exact derivatives of the criterion's parts (see :class:`Derivatives`),
+        with the average information (:mod:`sparselmm.information`) where asked."""
         with self.solver.threads():
             theta = np.asarray(theta, dtype=float)
             solution = self._solution(theta)
             u, K = self.random_effects(solution)
-            logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
             Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
             scores, H = self._scores(solution, u, K, Kt)
+            AI = average_information(self, solution, u, scores) if information else None
+            logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
         t, p = self.covariance.n_theta, Kt.shape[1]
         logdet_A, r2, cross = np.empty(t), np.empty(t), np.empty((t, p, p))
         start = 0
@@ -108,7 +118,7 @@ class ProfiledCriterion:
                 cross[offset + position] = KH[b, a]
             start += term.q
         logdet_RX = -2.0 * np.trace(cross, axis1=1, axis2=2)
-        return Derivatives(solution, u, K, Kt, logdet_A, r2, logdet_RX, cross)
+        return Derivatives(solution, u, K, Kt, logdet_A, r2, logdet_RX, cross, AI)
 
     def _term_products(self, index, term, theta, u, Kt, scores, H):
         """For one term: sum_j u_j s_j' (k, k), and at [b, a] the (p, p) sum over j of Kt_j[b]' H_j[a]."""
@@ -174,3 +184,4 @@ class Derivatives:
     r2: np.ndarray  # (t,) d r2 / d theta (r2: the penalized residual sum of squares)
     logdet_RX: np.ndarray  # (t,) d log|RX'RX| / d theta
     cross: np.ndarray  # (t, p, p)
+    information: np.ndarray | None = None  # (t, t) the average information, where asked

@@ -152,12 +152,13 @@ def _edge_restart(problem, theta: np.ndarray, optimizer) -> np.ndarray | None:
     step. It restarts from the best of two steps off (lme4's and a larger one, in the units the gradient
     optimizer works in: ``problem.scale``) instead.
     """
-    at_bound = np.flatnonzero(theta == problem.lower)
+    scale = np.ones(len(theta)) if problem.scale is None or not optimizer.uses_gradient else problem.scale
+    near = BOUNDARY_TOL * scale if optimizer.uses_gradient else 0.0  # it approaches a bound without landing
+    at_bound = np.flatnonzero(theta - problem.lower <= near)
     if len(at_bound) == 0:
         return None
     base = problem.objective(theta)
     steps = GRADIENT_EDGE_STEPS if optimizer.uses_gradient else (EDGE_STEP,)
-    scale = np.ones(len(theta)) if problem.scale is None or not optimizer.uses_gradient else problem.scale
     restart = theta.copy()
     for i in at_bound:
         steps_i = [step * scale[i] for step in steps]

@@ -19,7 +19,7 @@ def result():
 
 def test_every_optimizer_is_tried_and_ok(result):
     _, allfit = result
-    assert list(allfit.fits) == ["bobyqa", "nelder_mead", "lbfgsb", "alternating"]
+    assert list(allfit.fits) == ["bobyqa", "nelder_mead", "lbfgsb", "scoring", "alternating"]
     assert allfit.which_ok.all() and all(messages == [] for messages in allfit.msgs.values())
 
 

@@ -66,7 +66,7 @@ def test_a_level_per_row_needs_both_checks_relaxed_as_in_lme4():
 
 @pytest.mark.parametrize("control, message", [
     ({"optimizer": "newton"}, "unknown optimizer 'newton'; the optimizers are 'bobyqa', 'nelder_mead', 'lbfgsb', "
-                              "'alternating' (lme4's names 'nloptwrap', "),
+                              "'scoring', 'alternating' (lme4's names 'nloptwrap', "),
     ({"optimizer": "bobyqa", "opt_ctrl": {"rhobeg": 1}}, "opt_ctrl has 'rhobeg', which optimizer 'bobyqa' does not take; "
                                                          "it takes xtol_abs, ftol_abs, xtol_rel, maxeval"),
     ({"opt_ctrl": {"maxeval": 3}}, "opt_ctrl needs an optimizer by name"),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import reference
-from sparselmm import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, LinearMixedModel
+from sparselmm import AlternatingOptimizer, BobyqaOptimizer, LbfgsOptimizer, LinearMixedModel, ScoringOptimizer
 from sparselmm.optimizers import OptimizationProblem
 
 
@@ -55,9 +55,59 @@ def test_the_default_follows_lme4_on_small_data_and_uses_the_gradient_on_large()
     small = LinearMixedModel.from_formula("diameter ~ 1 + (1 | plate) + (1 | sample)", reference.data("penicillin_reml"))
     assert isinstance(small.default_optimizer(), BobyqaOptimizer)
     large = LinearMixedModel.from_formula("y ~ 1 + service + (1 | s) + (1 | d)", reference.data("insteval_reml"))
-    assert isinstance(large.default_optimizer(), LbfgsOptimizer)
+    assert isinstance(large.default_optimizer(), ScoringOptimizer)
     slopes = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", reference.data("sleepstudy_reml"))
     assert isinstance(slopes.default_optimizer(), BobyqaOptimizer)
+    maximal = LinearMixedModel.from_formula(reference.load_case("latin_square_max_reml")["formula"],
+                                            reference.data("latin_square_max_reml"))
+    assert maximal.covariance.n_theta == 72 and isinstance(maximal.default_optimizer(), LbfgsOptimizer)
+
+
+def quadratic_problem(center, curvature, lower, information=None):
+    """f(x) = (x - center)' C (x - center) / 2 within bounds, with its exact gradient and an information matrix
+    (C itself unless given), counting evaluations."""
+    calls = []
+
+    def value_gradient_information(x):
+        calls.append(np.array(x))
+        d = x - center
+        return float(d @ curvature @ d / 2), curvature @ d, curvature if information is None else information
+
+    problem = OptimizationProblem(lambda x: value_gradient_information(x)[0], np.ones(len(center)), lower,
+                                  np.full(len(center), np.inf),
+                                  objective_and_gradient=lambda x: value_gradient_information(x)[:2],
+                                  objective_gradient_information=value_gradient_information)
+    return problem, calls
+
+
+def test_scoring_with_the_exact_hessian_takes_one_newton_step():
+    curvature = np.array([[4.0, 1.0], [1.0, 3.0]])
+    problem, calls = quadratic_problem(np.array([0.6, 0.3]), curvature, np.array([0.0, -np.inf]))
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [0.6, 0.3], atol=1e-12)
+    assert result.converged and len(calls) == 2  # the start, one step; then the predicted decrease is 0
+
+
+def test_scoring_stops_on_a_bound_the_gradient_pushes_against():
+    problem, _ = quadratic_problem(np.array([-0.5, 0.3]), np.diag([2.0, 1.0]), np.array([0.0, -np.inf]))
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [0.0, 0.3], atol=1e-10)
+    assert result.converged
+
+
+def test_scoring_damps_a_step_the_information_predicts_badly():
+    """An information matrix 100 times too small gives steps 100 times too long (capped at one unit): the
+    damping shortens them until the criterion decreases, and the fit still reaches the optimum."""
+    curvature = np.diag([50.0, 80.0])
+    problem, _ = quadratic_problem(np.array([0.2, 0.7]), curvature, np.array([0.0, 0.0]), curvature / 100)
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-5)
+
+
+def test_scoring_needs_the_information():
+    problem = OptimizationProblem(lambda x: float(x @ x), np.ones(1), np.zeros(1), np.full(1, np.inf))
+    with pytest.raises(ValueError, match="objective_gradient_information"):
+        ScoringOptimizer().minimize(problem)
 
 
 def test_lbfgs_needs_a_gradient():

@@ -25,6 +25,8 @@ class OptimizationProblem:
     beta_given_theta: Optional[Callable[[np.ndarray], np.ndarray]] = None
     objective_given_beta: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
     objective_and_gradient: Optional[Callable[[np.ndarray], tuple]] = None  # (value, gradient) where exact
+    # (value, gradient, average information (t, t)) where the gradient is exact
+    objective_gradient_information: Optional[Callable[[np.ndarray], tuple]] = None
     scale: Optional[np.ndarray] = None  # each parameter's typical size, for optimizers that rescale (None: 1)
 
 
