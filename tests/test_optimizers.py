@@ -80,12 +80,21 @@ def quadratic_problem(center, curvature, lower, information=None):
     return problem, calls
 
 
-def test_scoring_with_the_exact_hessian_takes_one_newton_step():
+def test_scoring_with_the_exact_hessian_takes_one_newton_step_where_nothing_is_bounded():
     curvature = np.array([[4.0, 1.0], [1.0, 3.0]])
-    problem, calls = quadratic_problem(np.array([0.6, 0.3]), curvature, np.array([0.0, -np.inf]))
+    problem, calls = quadratic_problem(np.array([0.6, 0.3]), curvature, np.full(2, -np.inf))
     result = ScoringOptimizer().minimize(problem)
     np.testing.assert_allclose(result.x, [0.6, 0.3], atol=1e-12)
     assert result.converged and len(calls) == 2  # the start, one step; then the predicted decrease is 0
+
+
+def test_scoring_moves_a_bounded_parameter_in_its_log_and_never_through_its_bound():
+    """A step toward the bound at 0 is a step in log(theta): the optimum at 0.05 from 1 is reached from above,
+    every trial on the bound's side it starts on, in a few steps."""
+    problem, calls = quadratic_problem(np.array([0.05, 0.3]), np.diag([3.0, 2.0]), np.array([0.0, -np.inf]))
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [0.05, 0.3], atol=1e-6)
+    assert all(x[0] > 0 for x in calls) and len(calls) < 12
 
 
 def test_scoring_stops_on_a_bound_the_gradient_pushes_against():
@@ -95,9 +104,9 @@ def test_scoring_stops_on_a_bound_the_gradient_pushes_against():
     assert result.converged
 
 
-def test_scoring_damps_a_step_the_information_predicts_badly():
-    """An information matrix 100 times too small gives steps 100 times too long (capped at one unit): the
-    damping shortens them until the criterion decreases, and the fit still reaches the optimum."""
+def test_scoring_shortens_a_step_the_information_predicts_badly():
+    """An information matrix 100 times too small gives steps 100 times too long (capped at one unit): they are
+    shortened until the criterion decreases, and the fit still reaches the optimum."""
     curvature = np.diag([50.0, 80.0])
     problem, _ = quadratic_problem(np.array([0.2, 0.7]), curvature, np.array([0.0, 0.0]), curvature / 100)
     result = ScoringOptimizer().minimize(problem)
