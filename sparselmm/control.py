@@ -18,7 +18,8 @@ or the same as a dict, in either spelling (``{"optimizer": "Nelder_Mead", "optCt
 
 ``opt_ctrl`` passes settings to the optimizer: ``maxeval`` (lme4's ``maxfun``), ``xtol_abs``,
 ``ftol_abs``, ``xtol_rel``, ``ftol_rel`` and ``initial_step`` as the optimizer takes them;
-``gtol``, ``ftol`` and ``maxiter`` for L-BFGS-B. The checks take "ignore", "warning" or "stop"
+``gtol``, ``ftol`` and ``maxiter`` for L-BFGS-B; ``ftol`` (the predicted decrease
+that ends a fit) and ``maxiter`` for scoring. The checks take "ignore", "warning" or "stop"
 (lme4's default "stop"); ``check_conv_singular`` takes "ignore" or "warning" (sparselmm's default:
 a SingularFitWarning, where lme4 prints a message).
 """

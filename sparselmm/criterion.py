@@ -43,13 +43,13 @@ class ProfiledCriterion:
         self.right = np.column_stack([crossprods.Zty, crossprods.ZtX])  # (q, 1 + p)
         p = crossprods.XtX.shape[0]
         self.nu = crossprods.nobs - (p if REML else 0)
-        M = sp.csr_matrix(crossprods.ZtZ)
-        self._vector_rows = {}  # term index -> (rows, Z'Z restricted to them), for vector-valued terms
+        self._vector_rows = {}  # term index -> its rows, for vector-valued terms
         start = 0
         for index, term in enumerate(covariance.terms):
             if term.k > 1:
-                self._vector_rows[index] = (slice(start, start + term.q), M[start:start + term.q])
+                self._vector_rows[index] = slice(start, start + term.q)
             start += term.q
+        self._ZtZ_rows = {}  # term index -> Z'Z on its rows (CSR), made when a singular template first needs it
 
     # ------------------------------------------------------------ value
     def solution(self, theta) -> PLSSolution:
@@ -143,7 +143,7 @@ class ProfiledCriterion:
         theta = solution.theta
         templates = self.covariance.templates(theta)
         scores, H, through_products = {}, {}, []
-        for index, (rows, _) in self._vector_rows.items():
+        for index, rows in self._vector_rows.items():
             T = templates[index]
             diagonal = np.abs(np.diag(T))
             if diagonal.min() > WELL_CONDITIONED * max(np.abs(T).max(), np.finfo(float).tiny):
@@ -157,7 +157,10 @@ class ProfiledCriterion:
             LK = self.covariance.times_lambda(theta, K)
             shifted = solution.beta - solution.beta_ols
             for index in through_products:
-                rows, M_rows = self._vector_rows[index]
+                rows = self._vector_rows[index]
+                if index not in self._ZtZ_rows:
+                    self._ZtZ_rows[index] = sp.csr_matrix(self.crossprods.ZtZ[rows])
+                M_rows = self._ZtZ_rows[index]
                 ZtX = self.crossprods.ZtX[rows]
                 products = M_rows @ np.column_stack([b, LK])
                 scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - products[:, 0]
