@@ -12,9 +12,11 @@ CASES = ["toy_ml", "sleepstudy_ml", "penicillin_reml", "pastes_reml", "uncorrela
 
 
 def textbook_information(model, theta, REML):
-    """(nu / r2) (w_i' P w_j - (y'P w_i)(y'P w_j) / r2) with w_i = dH/dtheta_i P y, all n x n."""
-    X, y = model.design.X, model.design.y
-    Z = model.design.Z.toarray()
+    """(nu / r2) (w_i' P w_j - (y'P w_i)(y'P w_j) / r2) with w_i = dH/dtheta_i P y, all n x n; with prior
+    weights, of the rows scaled by their square roots (residual variance sigma^2 / w)."""
+    root = np.sqrt(model.design.weights) if model.design.weights is not None else 1.0
+    X, y = model.design.X * np.reshape(root, (-1, 1)), model.design.y * root
+    Z = model.design.Z.toarray() * np.reshape(root, (-1, 1))
     n, p = X.shape
     Lambda = model.covariance.lambda_matrix(theta).toarray()
     Hinv = np.linalg.inv(Z @ Lambda @ Lambda.T @ Z.T + np.eye(n))
@@ -50,6 +52,16 @@ def test_the_information_is_the_textbook_one(case_id, REML):
     for solver in (BlockedSolver, CholmodSolver, DenseSolver):
         _, _, information = information_at(model, theta, REML, solver)
         np.testing.assert_allclose(information, expected, rtol=1e-7, atol=1e-9 * np.abs(expected).max())
+
+
+def test_with_prior_weights_it_is_the_weighted_models():
+    data = reference.data("sleepstudy_reml")
+    weights = 1.0 + (data["Days"].to_numpy() % 3)
+    model = LinearMixedModel.from_formula("Reaction ~ Days + (Days | Subject)", data, weights=weights)
+    theta = np.array([0.8, 0.1, 0.25])
+    _, _, information = information_at(model, theta, True)
+    expected = textbook_information(model, theta, True)
+    np.testing.assert_allclose(information, expected, rtol=1e-7, atol=1e-9 * np.abs(expected).max())
 
 
 def test_a_scalar_term_at_zero_carries_no_information():
