@@ -1,6 +1,6 @@
 """A fit from start to record: optimize theta, finish what the optimizer left, check as lme4 checks.
 
-    1. the optimizer (BOBYQA on lme4's path, or L-BFGS-B with the exact gradient) from lme4's start;
+    1. the optimizer (BOBYQA on lme4's path, or scoring or L-BFGS-B on the exact gradient) from lme4's start;
     2. lme4's restart_edge (a bound that a small step off descends from: optimize again from there)
        and check.boundary (near-zero entries onto their bound where that is no worse);
     3. lme4's convergence checks (skipped for singular fits, as lme4 does);

@@ -113,6 +113,20 @@ def test_scoring_shortens_a_step_the_information_predicts_badly():
     np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-5)
 
 
+def test_scoring_without_a_finite_information_steps_down_the_gradient():
+    problem, _ = quadratic_problem(np.array([0.2, 0.7]), np.diag([2.0, 3.0]), np.array([0.0, -np.inf]),
+                                   np.array([[np.inf, 0.0], [0.0, np.nan]]))
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-3)  # |g|^2 / 2 < ftol ends it: |g| ~ 1e-4
+
+
+def test_scoring_stops_where_the_gradient_is_not_finite():
+    problem = OptimizationProblem(lambda x: 1.0, np.ones(1), np.zeros(1), np.full(1, np.inf),
+                                  objective_gradient_information=lambda x: (1.0, np.array([np.nan]), np.eye(1)))
+    result = ScoringOptimizer().minimize(problem)
+    assert not result.converged and "not finite" in result.message
+
+
 def test_scoring_needs_the_information():
     problem = OptimizationProblem(lambda x: float(x @ x), np.ones(1), np.zeros(1), np.full(1, np.inf))
     with pytest.raises(ValueError, match="objective_gradient_information"):

@@ -51,6 +51,8 @@ class ScoringOptimizer(Optimizer):
         value, gradient, information = problem.objective_gradient_information(x)
         evaluations = 1
         for _ in range(self.maxiter):
+            if not np.all(np.isfinite(gradient)):
+                return self._result(x, value, evaluations, False, "the gradient is not finite")
             step = _Step(gradient * scale, information * np.outer(scale, scale), (x - problem.lower) / scale)
             if step.predicted < self.ftol:
                 return self._result(x, value, evaluations, True, "the predicted decrease is below ftol")
@@ -95,17 +97,23 @@ class _Step:
         self.held = (room <= NEAR_BOUND) & (gradient > 0)
         jacobian = np.where(self.logged, room, 1.0)  # d(parameter) / d(coordinate)
         g, AI = gradient * jacobian, information * np.outer(jacobian, jacobian)
+        if not np.all(np.isfinite(AI)):  # overflow on hostile data: steps along -g, MAX_STEP long, instead
+            AI = np.eye(len(g))
         while True:
             free = ~self.held
             values, vectors = np.linalg.eigh(AI[np.ix_(free, free)])
             largest = max(float(np.max(np.abs(values), initial=0.0)), np.finfo(float).tiny)
             newton = np.zeros_like(g)
-            newton[free] = -vectors @ ((vectors.T @ g[free]) / np.maximum(values, FLOOR * largest))
+            with np.errstate(over="ignore", invalid="ignore"):  # a nearly singular AI on hostile data
+                newton[free] = -vectors @ ((vectors.T @ g[free]) / np.maximum(values, FLOOR * largest))
+            if not np.all(np.isfinite(newton)):  # ...then down the gradient
+                newton[free] = -g[free]
             through = free & (room == 0) & (newton < 0)
             if not through.any():
                 break
             self.held |= through
-        self.predicted = float(-g @ newton) / 2.0 + float(gradient[self.held] @ room[self.held])
+        with np.errstate(over="ignore"):
+            self.predicted = float(-g @ newton) / 2.0 + float(gradient[self.held] @ room[self.held])
         longest = max(float(np.max(np.abs(newton), initial=0.0)), np.finfo(float).tiny)
         self.direction = newton * min(1.0, MAX_STEP / longest)
         self.slope = float(g @ self.direction - gradient[self.held] @ room[self.held])  # at length 0 (< 0)
