@@ -12,7 +12,7 @@ or the same as a dict, in either spelling (``{"optimizer": "Nelder_Mead", "optCt
                    own "bobyqa" is minqa's implementation of the same method)
     "nelder_mead"  Nelder-Mead with lme4's Nelder_Mead tolerances (NLopt's LN_NELDERMEAD)
     "scoring"      Newton steps with the exact gradient and the average information (sparselmm's default
-                   for large data or many parameters)
+                   above 10,000 rows or 6 covariance parameters, up to 24 parameters)
     "lbfgsb"       L-BFGS-B on the exact gradient
     "alternating"  the seed's alternation of GLS for beta and BOBYQA for theta
 

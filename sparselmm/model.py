@@ -299,9 +299,10 @@ def _stage(progress, text: str):
 
 
 def _numbers(result) -> np.ndarray:
-    """The numbers an evaluation returned (a value, a tuple such as (value, gradient), or a PLS solution)."""
+    """The numbers an evaluation returned (a value, a (value, gradient) pair, or a PLS solution). Of a longer
+    tuple only the first two: an information matrix that is not finite is the optimizer's to judge."""
     if isinstance(result, tuple):
-        return np.concatenate([np.asarray(part, dtype=float).ravel() for part in result])
+        return np.concatenate([np.atleast_1d(np.asarray(part, dtype=float)) for part in result[:2]])
     if hasattr(result, "logdet_L"):
         return np.array([result.logdet_L, result.r2, *np.abs(result.beta)])
     return np.atleast_1d(np.asarray(result, dtype=float))

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import reference
-from sparselmm import BobyqaOptimizer, CholmodSolver, ConvergenceWarning, LbfgsOptimizer, LinearMixedModel
+from sparselmm import (BobyqaOptimizer, CholmodSolver, ConvergenceWarning, LbfgsOptimizer, LinearMixedModel,
+                       ScoringOptimizer)
 from sparselmm.convergence import derivatives, hessian_messages
 from sparselmm.fitting import _edge_restart
 
@@ -113,6 +114,18 @@ def test_a_fit_stuck_on_the_bound_restarts_when_a_step_off_it_descends():
     assert _edge_restart(problem, inside, BobyqaOptimizer()) is None
     fit = model.fit(start=[0.0, 0.0, 0.0])
     assert fit.objective == pytest.approx(reference.load_case("sleepstudy_reml")["objective"], rel=1e-8)
+
+
+def test_a_gradient_optimizer_counts_a_point_within_boundary_tol_as_on_the_bound():
+    """Newton steps approach a bound geometrically: 6e-13 above it is on it for the edge restart (which then
+    steps off, as from the bound), but not for BOBYQA, which lands on its bounds exactly, as in lme4."""
+    model = LinearMixedModel.from_formula(SLEEP, reference.data("sleepstudy_reml"))
+    problem = model.problem(model.criterion(REML=True))
+    near = np.array([6e-13, 0.0, 0.2])
+    restart = _edge_restart(problem, near, ScoringOptimizer())
+    assert restart is not None and restart[0] > near[0] and np.array_equal(restart[1:], near[1:])
+    assert _edge_restart(problem, near, BobyqaOptimizer()) is None
+    assert _edge_restart(problem, np.array([2e-5, 0.0, 0.2]), ScoringOptimizer()) is None  # beyond 1e-5
 
 
 def test_a_large_fit_on_a_covariate_in_the_thousands_reaches_the_optimum():

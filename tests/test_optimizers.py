@@ -108,9 +108,11 @@ def test_scoring_shortens_a_step_the_information_predicts_badly():
     """An information matrix 100 times too small gives steps 100 times too long (capped at one unit): they are
     shortened until the criterion decreases, and the fit still reaches the optimum."""
     curvature = np.diag([50.0, 80.0])
-    problem, _ = quadratic_problem(np.array([0.2, 0.7]), curvature, np.array([0.0, 0.0]), curvature / 100)
+    problem, calls = quadratic_problem(np.array([0.2, 0.7]), curvature, np.array([0.0, 0.0]), curvature / 100)
     result = ScoringOptimizer().minimize(problem)
     np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-5)
+    values = [problem.objective(x) for x in list(calls)]
+    assert any(v > min(values[:i]) for i, v in enumerate(values) if i) and result.converged  # some trial failed
 
 
 def test_scoring_without_a_finite_information_steps_down_the_gradient():
@@ -118,6 +120,7 @@ def test_scoring_without_a_finite_information_steps_down_the_gradient():
                                    np.array([[np.inf, 0.0], [0.0, np.nan]]))
     result = ScoringOptimizer().minimize(problem)
     np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-3)  # |g|^2 / 2 < ftol ends it: |g| ~ 1e-4
+    assert not result.converged and result.message == "the information is not finite"  # the fit then checks
 
 
 def test_scoring_stops_where_the_gradient_is_not_finite():
