@@ -141,31 +141,28 @@ class LinearMixedModel:
             return value
 
         last = {}  # the latest evaluation, by theta: the end of a fit asks for it again (checks, bounds)
+        evaluations = (criterion.objective, criterion.value_and_gradient, criterion.value_gradient_information)
+
+        def evaluated(theta, parts: int) -> tuple:
+            """(value, gradient, information) at theta, the first ``parts`` of them computed (1 to 3), or
+            more where the latest evaluation was at theta; each evaluation is seen once."""
+            key = np.asarray(theta, dtype=float).tobytes()
+            if key not in last or last[key][parts - 1] is None:
+                result = self.guarded(lambda: evaluations[parts - 1](theta), theta)
+                result = (result,) if parts == 1 else result
+                last.clear()
+                last[key] = (seen(theta, result[0]), *result[1:], *(None,) * (3 - parts))
+            return last[key]
 
         def objective(theta):
-            key = np.asarray(theta, dtype=float).tobytes()
-            if key not in last:
-                last.clear()
-                last[key] = (seen(theta, self.guarded(lambda: criterion.objective(theta), theta)), None)
-            return last[key][0]
+            return evaluated(theta, 1)[0]
 
         def objective_and_gradient(theta):
-            key = np.asarray(theta, dtype=float).tobytes()
-            if key not in last or last[key][1] is None:
-                value, gradient = self.guarded(lambda: criterion.value_and_gradient(theta), theta)
-                last.clear()
-                last[key] = (seen(theta, value), gradient)
-            value, gradient = last[key][:2]
+            value, gradient, _ = evaluated(theta, 2)
             return value, gradient.copy()
 
         def objective_gradient_information(theta):
-            key = np.asarray(theta, dtype=float).tobytes()
-            if key not in last or len(last[key]) < 3:
-                value, gradient, information = self.guarded(lambda: criterion.value_gradient_information(theta),
-                                                            theta)
-                last.clear()
-                last[key] = (seen(theta, value), gradient, information)
-            value, gradient, information = last[key]
+            value, gradient, information = evaluated(theta, 3)
             return value, gradient.copy(), information.copy()
 
         def objective_given_beta(theta, beta):

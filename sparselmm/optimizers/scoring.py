@@ -108,14 +108,8 @@ class _Step:
         self.holds_off_bound = bool(np.any(self.held & (room > 0)))
         jacobian = np.where(self.logged, room, 1.0)  # d(parameter) / d(coordinate)
         g, AI = gradient * jacobian, information * np.outer(jacobian, jacobian)
-        self.down_the_gradient = not np.all(np.isfinite(AI))
         while True:
-            newton = _newton(g, np.eye(len(g)) if self.down_the_gradient else AI, ~self.held)
-            if newton is None and not self.down_the_gradient:
-                self.down_the_gradient = True
-                continue
-            if newton is None:  # g itself overflowed (a room near the largest float): unit steps downhill
-                newton = np.where(self.held, 0.0, -np.sign(g))
+            newton, self.down_the_gradient = _descent(g, AI, ~self.held)
             through = ~self.held & (room == 0) & (newton < 0)
             if not through.any():
                 break
@@ -133,6 +127,17 @@ class _Step:
             held = lower + self.room * (1.0 - length) * scale
         moved = np.where(self.logged, logged, x + length * self.direction * scale)
         return np.where(self.held, held, moved)
+
+
+def _descent(gradient: np.ndarray, information: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the Newton step over the free coordinates, False), or where the information or that step is not
+    finite (hostile data) (the step down the gradient, True): -g, or unit steps downhill where g overflowed."""
+    if np.all(np.isfinite(information)):
+        newton = _newton(gradient, information, free)
+        if newton is not None:
+            return newton, False
+    downhill = _newton(gradient, np.eye(len(gradient)), free)
+    return (downhill if downhill is not None else np.where(free, -np.sign(gradient), 0.0)), True
 
 
 def _newton(gradient: np.ndarray, information: np.ndarray, free: np.ndarray) -> np.ndarray | None:
