@@ -46,6 +46,13 @@ def _blas_pools() -> tuple:
 
 
 _setting = threading.local()  # this thread's innermost blas_threads setting, if any
+CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1  # our kernels' threads
+
+
+def kernel_threads() -> int:
+    """The threads our kernels may take here: every core, but one inside a context where scipy's BLAS pool
+    keeps its threads (their spinning after each call would take the second core)."""
+    return 1 if getattr(_setting, "lapack", False) else CORES
 
 
 @contextmanager

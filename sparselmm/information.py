@@ -36,6 +36,7 @@ import numpy as np
 
 from .covariance import lower_triangle
 from .pls import solve_upper
+from .products import times
 
 
 def average_information(criterion, solution, u: np.ndarray, scores: dict) -> np.ndarray:
@@ -44,12 +45,12 @@ def average_information(criterion, solution, u: np.ndarray, scores: dict) -> np.
     crossprods, covariance, solver = criterion.crossprods, criterion.covariance, criterion.solver
     theta = solution.theta
     V = _directions(covariance, theta, u, scores)  # (q, t): w_i = Z v_i
-    ZtZ_V = crossprods.ZtZ @ V
+    ZtZ_V = times(crossprods.ZtZ, V, symmetric=True)
     cu_v = solver.solve_L(covariance.times_lambda(theta, ZtZ_V, transpose=True))
     cbeta_v = solve_upper(solution.RX, crossprods.ZtX.T @ V - solution.RZX.T @ cu_v, transpose=True)
     beta_v = solve_upper(solution.RX, cbeta_v)  # (p, t): the fixed effects of the responses Z v
     b_v = covariance.times_lambda(theta, solver.solve_Lt(cu_v - solution.RZX @ beta_v))
-    ZtPZ_V = ZtZ_V - crossprods.ZtX @ beta_v - crossprods.ZtZ @ b_v
+    ZtPZ_V = ZtZ_V - crossprods.ZtX @ beta_v - times(crossprods.ZtZ, b_v, symmetric=True)
     r2 = max(solution.r2, np.finfo(float).tiny)
     wPw = V.T @ ZtPZ_V
     yPw = V.T @ _score_vector(covariance, theta, u, scores)  # (t,)

@@ -159,6 +159,24 @@ def test_the_blocked_factor_is_the_same_with_its_coupling_dense_or_level_by_leve
         np.testing.assert_allclose(solver.solve(B), np.linalg.solve(A, B), rtol=1e-9, atol=1e-11)
 
 
+@pytest.mark.parametrize("case_id", LATER_TERM_CASES + ["latin_square_reml"])
+def test_a_later_terms_gradient_is_the_same_with_its_template_singular_or_not(case_id):
+    """A later term's block is read from S^-1's diagonal blocks where its template is invertible, and from the
+    products of S^-1 with G where it is singular; either way it is that of the full inverse."""
+    model = model_of(case_id)
+    last = model.covariance.terms[-1]
+    theta = random_theta(case_id, model, 9)
+    for singular in (False, True):
+        if singular:  # the last term's first diagonal entry on its bound
+            theta[model.covariance.offsets[len(model.covariance.terms) - 1]] = 0.0
+        A = dense_A(model, theta)
+        product = np.linalg.solve(A, model.covariance.lambda_matrix(theta).toarray().T @ model.crossprods.ZtZ.toarray())
+        block = BlockedSolver().bind(model.crossprods, model.covariance).update(theta).logdet_gradient()[-1]
+        rows = product[-last.q:, -last.q:].reshape(last.m, last.k, last.m, last.k)
+        expected = np.einsum("lalb->ab", rows)
+        np.testing.assert_allclose(block, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
 def test_the_default_solver_is_blocked_unless_the_later_terms_are_too_wide():
     model = model_of("penicillin_reml")
     assert isinstance(model.default_solver(), BlockedSolver)

@@ -17,13 +17,13 @@ levels.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .. import _kernels
+from .._threads import CORES
 
 # Levels are grouped only when there are this many times fewer groups than levels (building the grouped
 # sums costs a pass over all pairs), and then only if that shrinks the work at least GROUPING_GAIN times.
@@ -35,7 +35,6 @@ THREADED_WORK = 200_000
 # products (BLAS runs ~15 times faster per product than the scattered loop), with at most MAX_DENSE_COUPLING values.
 DENSE_GAIN = 4
 MAX_DENSE_COUPLING = 2_000_000
-CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
 
 
 @dataclass(frozen=True)
