@@ -66,7 +66,8 @@ class CouplingLayout:
             C.sort_indices()
             self.ptr, self.idx, self.values = C.indptr.astype(np.int64), C.indices.astype(np.int32), C.data[:, None]
         else:
-            self.ptr, self.idx, self.values = _closed_layout(sp.coo_matrix(C), k1, m1, q2, later)
+            layout = _layout_of_equal_rows(sp.csr_matrix(C), k1, m1, later)
+            self.ptr, self.idx, self.values = layout or _closed_layout(sp.coo_matrix(C), k1, m1, q2, later)
         self.k1, self.m1, self.q2 = k1, m1, q2
         self.level_of_entry = np.repeat(np.arange(m1), np.diff(self.ptr))
         counts = np.diff(self.ptr)
@@ -107,6 +108,43 @@ class CouplingLayout:
         rows = (self.level_of_entry[:, None] * self.k1 + np.arange(self.k1)).ravel()
         columns = np.repeat(self.idx, self.k1)
         return sp.csr_matrix((np.asarray(values).ravel(), (rows, columns)), shape=(self.m1 * self.k1, self.q2))
+
+
+def _layout_of_equal_rows(C: sp.csr_matrix, k1: int, m1: int, later: list[LaterTerm]):
+    """ptr, idx, values read straight from C's rows where each level's k1 rows hold the same columns and these
+    are closed already (every row has all of the first term's columns nonzero and each later level's k columns
+    meet: the common case); None otherwise. A tenth of the general layout's time (its sort of all entries)."""
+    if not later or C.nnz == 0:
+        return None
+    C.sort_indices()
+    counts = np.diff(C.indptr).reshape(m1, k1)
+    if np.any(counts != counts[:, :1]):
+        return None
+    per_level = counts[:, 0].astype(np.int64)
+    ptr = np.concatenate([[0], np.cumsum(per_level)]).astype(np.int64)
+    within = np.arange(ptr[-1]) - np.repeat(ptr[:-1], per_level)
+    row_starts = C.indptr[:-1].reshape(m1, k1).astype(np.int64)
+    idx, values = None, np.empty((ptr[-1], k1))
+    for a in range(k1):
+        positions = np.repeat(row_starts[:, a], per_level) + within
+        if idx is None:
+            idx = C.indices[positions]
+        elif not np.array_equal(C.indices[positions], idx):
+            return None
+        values[:, a] = C.data[positions]
+    return (ptr, idx.astype(np.int32), values) if _whole_blocks(ptr, idx, later, C.shape[1]) else None
+
+
+def _whole_blocks(ptr: np.ndarray, idx: np.ndarray, later: list[LaterTerm], q2: int) -> bool:
+    """Whether each level's columns (ascending) come as whole later levels: k consecutive columns per block."""
+    starts = np.array([t.start for t in later], dtype=np.int64)
+    widths = np.array([t.k for t in later], dtype=np.int64)
+    term = np.searchsorted(starts, idx, side="right") - 1
+    block = starts[term] + (idx - starts[term]) // widths[term] * widths[term]
+    key = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr)) * q2 + block
+    run_starts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1])
+    run_lengths = np.diff(np.concatenate([run_starts, [len(key)]]))
+    return bool(np.array_equal(run_lengths, widths[term[run_starts]]))
 
 
 def _closed_layout(C: sp.coo_matrix, k1: int, m1: int, q2: int, later: list[LaterTerm]):
