@@ -51,7 +51,8 @@ def hessian_of(gradient_at, x: np.ndarray, gradient: np.ndarray, delta: float = 
     that could change a check's verdict (an eigenvalue near lme4's thresholds, or a scaled gradient near
     its tolerance), central differences (t more evaluations, error of order delta^2), as lme4's own.
     """
-    forward = _symmetric(np.array([(gradient_at(x + delta * e) - gradient) / delta for e in np.eye(len(x))]).T)
+    steps = np.eye(len(x))[::-1]  # the last parameters first: their steps leave the first term's part of the factor
+    forward = _symmetric(np.array([(gradient_at(x + delta * e) - gradient) / delta for e in steps][::-1]).T)
     if not _near_a_threshold(forward, gradient):
         return forward
     columns = [(gradient_at(x + delta * e) - gradient_at(x - delta * e)) / (2 * delta) for e in np.eye(len(x))]

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse as sp
 
 from .covariance import lower_triangle
@@ -148,8 +149,8 @@ class ProfiledCriterion:
             diagonal = np.abs(np.diag(T))
             if diagonal.min() > WELL_CONDITIONED * max(np.abs(T).max(), np.finfo(float).tiny):
                 term = self.covariance.terms[index]
-                solved = np.linalg.solve(T.T, np.column_stack([u[rows], Kt[rows]]).reshape(term.m, term.k, -1))
-                scores[index], H[index] = solved[..., 0].ravel(), solved[..., 1:].reshape(term.q, -1)
+                solved = _per_level_solve(T.T, np.column_stack([u[rows], Kt[rows]]), term.m, term.k)
+                scores[index], H[index] = solved[:, 0], solved[:, 1:]
             else:
                 through_products.append(index)
         if through_products:
@@ -166,6 +167,14 @@ class ProfiledCriterion:
                 scores[index] = self.crossprods.Zty[rows] - ZtX @ shifted - products[:, 0]
                 H[index] = solve_upper(solution.RX, (ZtX - products[:, 1:]).T, transpose=True).T
         return scores, H
+
+
+def _per_level_solve(U: np.ndarray, B: np.ndarray, m: int, k: int) -> np.ndarray:
+    """U^-1 B_j for each level's k rows B_j of B (m k, r), U upper triangular (k, k): one triangular solve with
+    every level as columns (numpy's batched solve factors U once per level: 2 ms for 5,000 levels, this 0.1)."""
+    columns = B.reshape(m, k, -1).transpose(1, 0, 2).reshape(k, -1)
+    solved = la.solve_triangular(U, columns, lower=False, check_finite=False)
+    return solved.reshape(k, m, -1).transpose(1, 0, 2).reshape(m * k, -1)
 
 
 @dataclass(frozen=True)

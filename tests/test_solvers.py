@@ -199,3 +199,30 @@ def test_new_products_on_the_same_pattern_factor_as_a_fresh_solver(kind):
     assert reused.logdet() == pytest.approx(fresh.logdet(), rel=1e-13)
     B = rng.normal(size=(model.crossprods.ZtZ.shape[0], 2))
     np.testing.assert_allclose(reused.solve(B), fresh.solve(B), rtol=1e-11, atol=1e-13)
+
+
+def test_a_step_in_later_terms_only_reuses_G_and_gives_the_fresh_factor():
+    """G depends on the first term's template alone; after a step in later terms' parameters only (a Hessian's
+    difference), the factor built on the G already held is that of a fresh solver, also when another solver
+    on the same work arrays (a GLMM's Z'WZ at a new PIRLS step) factored in between."""
+    model = model_of("crossed_slopes_reml")
+    theta = random_theta("crossed_slopes_reml", model, 10)
+    later = theta.copy()
+    later[model.covariance.offsets[1]:] *= 1.3
+    solver = BlockedSolver().bind(model.crossprods, model.covariance)
+    coded = model.design.coded
+    weighted = slmm.spec.CodedRows(coded.X, coded.y, coded.codes, coded.matrices, coded.rows, coded.n_dropped,
+                                   weights=np.random.default_rng(10).uniform(0.2, 3.0, coded.nobs))
+    products = slmm.crossprod.CrossProducts.from_rows(weighted, model.design.terms)
+    B = np.random.default_rng(10).normal(size=(model.crossprods.ZtZ.shape[0], 2))
+    for other in (None, products):
+        first = solver.with_products(model.crossprods)
+        first.update(theta)
+        if other is not None:  # the same T1 on the same arrays, other values
+            between = solver.with_products(other).update(theta)
+            assert between.logdet() == pytest.approx(BlockedSolver().bind(other, model.covariance).update(
+                theta).logdet(), rel=1e-13)
+        first.update(later)
+        fresh = BlockedSolver().bind(model.crossprods, model.covariance).update(later)
+        assert first.logdet() == pytest.approx(fresh.logdet(), rel=1e-13)
+        np.testing.assert_allclose(first.solve(B), fresh.solve(B), rtol=1e-11, atol=1e-13)

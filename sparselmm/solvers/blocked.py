@@ -81,7 +81,7 @@ class BlockedSolver(Solver):
         bound = BlockedSolver(self.max_dense)
         markers = getattr(self, "_markers", None)
         if markers is None or not markers.same_pattern(crossprods.ZtZ):
-            markers = _Blocks.markers(crossprods.ZtZ, self._blocks.covariance, (self._blocks.G, self._blocks.S))
+            markers = _Blocks.markers(crossprods.ZtZ, self._blocks.covariance, self._blocks.buffers)
             self._markers = markers
         bound._blocks, bound._markers = markers.with_values(crossprods.ZtZ), markers
         return bound
@@ -102,6 +102,19 @@ class BlockedSolver(Solver):
 
     def _factor_schur(self, T1: np.ndarray) -> None:
         blocks = self._blocks
+        if not blocks.holds_G(T1):
+            self._form_G(T1)
+        S = blocks.S
+        np.copyto(S, blocks.G)
+        blocks.fill_diagonal_blocks(S)
+        blocks.congruence(S, self._templates, transpose=True)
+        S.ravel()[blocks.diagonal_flat] += 1.0
+        self._U = _upper_cholesky_in_place(S.T)
+        self._logdet += 2.0 * float(np.sum(np.log(np.diag(self._U))))
+
+    def _form_G(self, T1: np.ndarray) -> None:
+        """G = M22 - sum_j C_j' D_j C_j (lower triangle) for the first term's template T1."""
+        blocks = self._blocks
         G = blocks.G
         G.fill(0.0)
         if blocks.grouped:
@@ -118,13 +131,7 @@ class BlockedSolver(Solver):
             else:
                 _kernels.level_syrk(layout.ptr, layout.idx, layout.values, W, blocks.k1, G, blocks.q2,
                                     layout.syrk_split, blocks.kernel_threads)
-        S = blocks.S
-        np.copyto(S, G)
-        blocks.fill_diagonal_blocks(S)
-        blocks.congruence(S, self._templates, transpose=True)
-        S.ravel()[blocks.diagonal_flat] += 1.0
-        self._U = _upper_cholesky_in_place(S.T)
-        self._logdet += 2.0 * float(np.sum(np.log(np.diag(self._U))))
+        blocks.G_formed(T1)
 
     def logdet(self) -> float:
         self._require_factor()
@@ -224,6 +231,7 @@ class BlockedSolver(Solver):
         G = blocks.G
         if all(term.k == 1 for term in blocks.later):
             lam = blocks.column_scale(self._templates)
+            blocks.G_formed(None)
             E = np.multiply(G, S_inv, out=G)
             per_row = E @ lam + E.T @ lam - np.diagonal(E) * lam
             return [np.array([[per_row[t.start:t.stop].sum()]]) for t in blocks.later]
@@ -253,6 +261,7 @@ class BlockedSolver(Solver):
         """Lambda2 S^-1 Lambda2' in the buffer G (no longer needed): its lower triangle, from S^-1's lower
         triangle (its diagonal blocks filled, as the congruence reads them whole)."""
         G = self._blocks.G
+        self._blocks.G_formed(None)
         np.copyto(G, S_inv)
         self._blocks.fill_diagonal_blocks(G)
         self._blocks.congruence(G, self._templates, transpose=False)
@@ -315,7 +324,9 @@ class _Blocks:
                                  for t in self.later]
         self._choose_coupling(M11, grouping)
         self._choose_threads()
-        self.G, self.S = buffers if buffers is not None else (np.zeros((self.q2, self.q2)), np.zeros((self.q2, self.q2)))
+        # The work arrays, and [(the blocks, T1)] whose G the buffer G holds: shared by every blocks on them.
+        self.buffers = buffers or (np.zeros((self.q2, self.q2)), np.zeros((self.q2, self.q2)), [None])
+        self.G, self.S, self._G_of = self.buffers
 
     @classmethod
     def markers(cls, ZtZ, covariance, buffers) -> "_Blocks":
@@ -388,6 +399,16 @@ class _Blocks:
                 self.M22_on_pattern = np.bincount(M22_entry, weights=self.M22_values, minlength=len(coupling.pattern))
                 rows, cols = np.divmod(coupling.pattern, self.q2)
                 self.both_triangles = np.where(rows == cols, 1.0, 2.0)
+
+    def holds_G(self, T1: np.ndarray) -> bool:
+        """Whether the buffer G holds these blocks' G for the first term's template T1 (a Hessian's differences
+        in later terms' parameters leave T1, so G, as they were)."""
+        held = self._G_of[0]
+        return held is not None and held[0] is self and np.array_equal(held[1], T1)
+
+    def G_formed(self, T1: np.ndarray | None) -> None:
+        """Record that G now holds these blocks' G for T1 (None: that it was overwritten)."""
+        self._G_of[0] = None if T1 is None else (self, T1.copy())
 
     def fill_diagonal_blocks(self, A: np.ndarray) -> None:
         """Copy the lower half of each later level's k x k diagonal block into its upper half."""
