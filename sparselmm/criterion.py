@@ -59,7 +59,7 @@ class ProfiledCriterion:
             return self._solution(np.asarray(theta, dtype=float))
 
     def _solution(self, theta: np.ndarray) -> PLSSolution:
-        solver = self.solver.update(theta)
+        solver = self.solver if self.solver.holds(theta) else self.solver.update(theta)
         solved = solver.solve_L(self.covariance.times_lambda(theta, self.right, transpose=True))
         cu, RZX = solved[:, 0], solved[:, 1:]
         RX, cbeta, beta, r2 = fixed_effects_step(self.crossprods, cu, RZX)

@@ -145,13 +145,15 @@ class LinearMixedModel:
 
         def evaluated(theta, parts: int) -> tuple:
             """(value, gradient, information) at theta, the first ``parts`` of them computed (1 to 3), or
-            more where the latest evaluation was at theta; each evaluation is seen once."""
+            more where the latest evaluation was at theta; each theta is seen once (asking for more parts at
+            the latest theta completes its evaluation, on the factor the solver still holds)."""
             key = np.asarray(theta, dtype=float).tobytes()
             if key not in last or last[key][parts - 1] is None:
+                fresh = key not in last
                 result = self.guarded(lambda: evaluations[parts - 1](theta), theta)
                 result = (result,) if parts == 1 else result
                 last.clear()
-                last[key] = (seen(theta, result[0]), *result[1:], *(None,) * (3 - parts))
+                last[key] = (seen(theta, result[0]) if fresh else result[0], *result[1:], *(None,) * (3 - parts))
             return last[key]
 
         def objective(theta):

@@ -85,7 +85,7 @@ def test_scoring_with_the_exact_hessian_takes_one_newton_step_where_nothing_is_b
     problem, calls = quadratic_problem(np.array([0.6, 0.3]), curvature, np.full(2, -np.inf))
     result = ScoringOptimizer().minimize(problem)
     np.testing.assert_allclose(result.x, [0.6, 0.3], atol=1e-12)
-    assert result.converged and len(calls) == 2  # the start, one step; then the predicted decrease is 0
+    assert result.converged and result.nfev == 2  # the start, one step; then the predicted decrease is 0
 
 
 def test_scoring_moves_a_bounded_parameter_in_its_log_and_never_through_its_bound():
@@ -113,6 +113,24 @@ def test_scoring_shortens_a_step_the_information_predicts_badly():
     np.testing.assert_allclose(result.x, [0.2, 0.7], atol=1e-5)
     values = [problem.objective(x) for x in list(calls)]
     assert any(v > min(values[:i]) for i, v in enumerate(values) if i) and result.converged  # some trial failed
+
+
+def test_a_step_refused_far_from_the_optimum_costs_no_derivatives():
+    """Where a step promises a large decrease, the criterion alone decides whether it is taken; its gradient
+    and information are computed only at points the optimizer moves to."""
+    curvature = np.diag([400.0, 300.0])
+    problem, _ = quadratic_problem(np.array([1.3, 1.2]), curvature, np.full(2, -np.inf), curvature / 4)
+    full = []
+    counted = problem.objective_gradient_information
+    problem.objective_gradient_information = lambda x: full.append(np.array(x)) or counted(x)
+    values = []
+    problem.objective = lambda x: values.append(np.array(x)) or counted(x)[0]
+    result = ScoringOptimizer().minimize(problem)
+    np.testing.assert_allclose(result.x, [1.3, 1.2], atol=1e-6)
+    start = counted(np.ones(2))[0]
+    refused = [x for x in values if counted(x)[0] > start]
+    assert refused  # the first step (too long fourfold, capped at one unit) overshoots
+    assert not any(np.array_equal(x, y) for x in refused for y in full)
 
 
 def test_scoring_without_a_finite_information_steps_down_the_gradient():

@@ -7,7 +7,9 @@ Hessian (1e-5 relative on the small reference fits, 3e-2 on InstEval), so the
 steps converge nearly as Newton's do. A step solves AI d = -g, bounded parameters moving in
 the log of their distance to the bound (see :class:`_Step`), no coordinate
 further than MAX_STEP (in units of ``problem.scale``, where lme4's start is 1),
-and is shortened until the criterion decreases. The fit stops when the decrease
+and is shortened until the criterion decreases (far from the optimum, where steps
+fail now and then, a trial point's criterion is evaluated alone first and its
+derivatives only where the step is taken). The fit stops when the decrease
 the Newton step predicts, g'AI^-1 g / 2, is below ``ftol`` (lme4's ftol_abs,
 1e-8, by default) or a step decreases the criterion by less than 1e-12 of it.
 
@@ -33,6 +35,11 @@ TRIALS = 30  # shorter trial steps per iteration
 FTOL_REL = 1e-12  # a step decreasing the criterion by less than this fraction ends the fit (L-BFGS-B's ftol)
 FLOOR = 1e-10  # eigenvalues of the information below this fraction of its largest count as this
 ARMIJO = 1e-4  # a step is taken when it decreases the criterion by this fraction of what its slope promises
+# Where a step promises more than this decrease (far from the optimum, where the information's steps fail
+# now and then), the criterion alone is evaluated first, its derivatives only if the step is taken: a refused
+# step then costs a factorization instead of a whole evaluation, a taken one a repeated solve (crossed slopes:
+# 45 ms saved on its one refused step, 3 ms spent on each of its four taken ones).
+LOOK_FIRST = 1.0
 
 
 class ScoringOptimizer(Optimizer):
@@ -65,9 +72,10 @@ class ScoringOptimizer(Optimizer):
             length = 1.0
             for trial_number in range(TRIALS):
                 trial = np.clip(step.point(x, problem.lower, scale, length), problem.lower, problem.upper)
-                trial_value, trial_gradient, trial_information = problem.objective_gradient_information(trial)
+                trial_value, trial_gradient, trial_information, taken = _evaluated(
+                    problem, trial, value + ARMIJO * length * step.slope, step.predicted > LOOK_FIRST)
                 evaluations += 1
-                if trial_value <= value + ARMIJO * length * step.slope:
+                if taken:
                     break
                 if trial_number == 0 and step.holds_off_bound:  # that bound was not it: Newton for all
                     step = _Step(*scaled, room, 0.0)
@@ -127,6 +135,17 @@ class _Step:
             held = lower + self.room * (1.0 - length) * scale
         moved = np.where(self.logged, logged, x + length * self.direction * scale)
         return np.where(self.held, held, moved)
+
+
+def _evaluated(problem: OptimizationProblem, trial: np.ndarray, enough: float, look_first: bool) -> tuple:
+    """(value, gradient, information, whether the step is taken: value <= enough) at a trial point. Looking
+    first, the criterion alone is evaluated, and its derivatives only for a step taken (None otherwise)."""
+    if look_first:
+        value = problem.objective(trial)
+        if value > enough:
+            return value, None, None, False
+    value, gradient, information = problem.objective_gradient_information(trial)
+    return value, gradient, information, value <= enough
 
 
 def _descent(gradient: np.ndarray, information: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -49,10 +49,12 @@ class Solver(ABC):
         with new weights), reusing what the structure allows."""
 
     def update(self, theta: np.ndarray) -> "Solver":
-        """Factor A at ``theta`` (MixedModels.jl's updateL!); returns the solver."""
-        self.theta = np.array(theta, dtype=float)
-        self._spent = False
-        self._factor(self.theta)
+        """Factor A at ``theta`` (MixedModels.jl's updateL!); returns the solver. A factorization that fails
+        leaves no factor (nothing to solve with, and :meth:`holds` no theta)."""
+        theta = np.array(theta, dtype=float)
+        self.theta = None
+        self._factor(theta)
+        self.theta, self._spent = theta, False
         return self
 
     @abstractmethod
