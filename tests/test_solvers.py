@@ -4,7 +4,9 @@ The dense solver is the textbook computation (A formed densely, LAPACK's Cholesk
 the full inverse); the blocked and CHOLMOD solvers must agree with it to rounding.
 """
 
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -226,3 +228,18 @@ def test_a_step_in_later_terms_only_reuses_G_and_gives_the_fresh_factor():
         fresh = BlockedSolver().bind(model.crossprods, model.covariance).update(later)
         assert first.logdet() == pytest.approx(fresh.logdet(), rel=1e-13)
         np.testing.assert_allclose(first.solve(B), fresh.solve(B), rtol=1e-11, atol=1e-13)
+
+
+def test_a_dropped_solver_frees_its_work_arrays_at_once():
+    """No reference cycle keeps the dense work arrays (two q2 x q2) alive until the garbage collector runs:
+    repeated fits would otherwise grow the memory by a fit's arrays each."""
+    model = model_of("crossed_slopes_reml")
+    solver = BlockedSolver().bind(model.crossprods, model.covariance)
+    solver.update(random_theta("crossed_slopes_reml", model, 11)).logdet_gradient()
+    blocks = weakref.ref(solver._blocks)
+    gc.disable()
+    try:
+        del solver
+        assert blocks() is None
+    finally:
+        gc.enable()

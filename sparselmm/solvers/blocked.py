@@ -27,6 +27,7 @@ level in C (``sparselmm._kernels``), whichever is less work.
 from __future__ import annotations
 
 import copy
+import weakref
 from contextlib import nullcontext
 from types import SimpleNamespace
 
@@ -404,11 +405,12 @@ class _Blocks:
         """Whether the buffer G holds these blocks' G for the first term's template T1 (a Hessian's differences
         in later terms' parameters leave T1, so G, as they were)."""
         held = self._G_of[0]
-        return held is not None and held[0] is self and np.array_equal(held[1], T1)
+        return held is not None and held[0]() is self and np.array_equal(held[1], T1)
 
     def G_formed(self, T1: np.ndarray | None) -> None:
-        """Record that G now holds these blocks' G for T1 (None: that it was overwritten)."""
-        self._G_of[0] = None if T1 is None else (self, T1.copy())
+        """Record that G now holds these blocks' G for T1 (None: that it was overwritten). The blocks are held
+        weakly: blocks on the same arrays may outlive them, and must not keep them alive."""
+        self._G_of[0] = None if T1 is None else (weakref.ref(self), T1.copy())
 
     def fill_diagonal_blocks(self, A: np.ndarray) -> None:
         """Copy the lower half of each later level's k x k diagonal block into its upper half."""
