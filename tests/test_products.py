@@ -46,7 +46,8 @@ def test_the_loop_refuses_a_column_outside_X():
         _kernels.csr_times(A.indptr, A.indices, A.data, np.ones((2, 1)), np.empty((3, 1)), 1)
 
 
-def test_kernels_take_one_thread_where_scipys_blas_keeps_its_threads():
+def test_kernels_take_every_core_only_where_every_blas_pool_runs_one_thread():
+    assert _threads.kernel_threads() == 1
     with _threads.blas_threads(lapack=True):
         assert _threads.kernel_threads() == 1
     with _threads.blas_threads(lapack=False):
