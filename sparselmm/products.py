@@ -22,6 +22,8 @@ def times(A: sp.spmatrix, X: np.ndarray, symmetric: bool = False) -> np.ndarray:
     arrays = _csr_arrays(A, symmetric)
     if arrays is None or X.ndim not in (1, 2):
         return A @ X
+    if X.shape[0] != A.shape[1]:
+        raise ValueError(f"A has {A.shape[1]} columns but X {X.shape[0]} rows")
     columns = np.ascontiguousarray(X, dtype=float).reshape(X.shape[0], -1)
     out = np.empty((A.shape[0], columns.shape[1]))
     threads = kernel_threads() if A.nnz * columns.shape[1] >= THREADED_WORK else 1

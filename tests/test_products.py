@@ -52,3 +52,9 @@ def test_kernels_take_every_core_only_where_every_blas_pool_runs_one_thread():
         assert _threads.kernel_threads() == 1
     with _threads.blas_threads(lapack=False):
         assert _threads.kernel_threads() == _threads.CORES
+
+
+def test_a_product_of_mismatched_shapes_is_refused():
+    A = sp.csr_matrix(np.eye(3))
+    with pytest.raises(ValueError, match="3 columns but X 2 rows"):
+        times(A, np.ones((2, 1)))

@@ -13,12 +13,13 @@ MixedModels.jl's blocked factor, for any k1 and any later terms. Its derivatives
 
     d log|S| / d Lambda2 = 2 (S^-1 Lambda2' G)_ll summed over the term's levels l,
 
-and for the first term, with Q_j = T1 A11_j^-1, R_j = I - Q_j T1' M11_j and
+which, as S^-1 Lambda2' G Lambda2 = I - S^-1, is 2 (m I - sum_l S^-1_ll) T^-1 for a term's
+invertible template T (S^-1's diagonal blocks alone), and for the first term, with Q_j = T1 A11_j^-1, R_j = I - Q_j T1' M11_j and
 X_j = C_j Lambda2 S^-1 Lambda2' C_j',
 
     d log|A| / d T1 = 2 sum_j Q_j' (M11_j - X_j R_j)     (read at [b, a] for T1[a, b]).
 
-Both hold at the bounds (a singular template) as well as inside. The sums over j
+The general forms hold at the bounds (a singular template) as well as inside. The sums over j
 are the loops over pairs of later columns within a level: grouped (levels with
 equal M11 share their weights, so their products are summed once) or level by
 level in C (``sparselmm._kernels``), whichever is less work.
@@ -47,7 +48,7 @@ from .levels import GROUPING_GAIN, GROUPING_SHARE, CouplingLayout, GroupedCoupli
 MAX_DENSE = 6_000
 LEVEL_CHUNK = 256  # levels of a vector-valued term transformed at once (bounds the temporaries)
 SMALL_DENSE = 500  # below this many later columns, BLAS threads are left as they are (the calls are tiny)
-IDENTITY_ERROR = 1e-9  # the largest relative rounding error bound at which a later term's gradient is read from S^-1's diagonal
+IDENTITY_ERROR = 1e-9  # the largest error bound at which a later term's gradient is read from S^-1's diagonal
 
 
 class BlockedSolver(Solver):
