@@ -24,7 +24,7 @@ from ..evaluate import Evaluator
 from ..formula import Name, parse_formula
 from ..formula.parser import parse
 from ..solvers import BlockedSolver, CholmodSolver
-from ..solvers.blocked import SMALL_DENSE
+from ..solvers.blocks import SMALL_DENSE
 from ..spec import learn
 from .families import make_family
 from .products import WeightedProducts
