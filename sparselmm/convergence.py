@@ -44,15 +44,23 @@ def derivatives(objective, x: np.ndarray, fx: float, delta: float = STEP) -> tup
     return gradient, hessian
 
 
-def hessian_of(gradient_at, x: np.ndarray, gradient: np.ndarray, delta: float = STEP) -> np.ndarray:
+def hessian_of(gradient_at, x: np.ndarray, gradient: np.ndarray, delta: float = STEP,
+               gradient_from=None) -> np.ndarray:
     """H (t, t) from the exact gradient (``gradient`` is the one at x), accurate enough for lme4's checks.
 
-    Forward differences first (t evaluations, error of order delta times the third derivative). Where
-    that could change a check's verdict (an eigenvalue near lme4's thresholds, or a scaled gradient near
-    its tolerance), central differences (t more evaluations, error of order delta^2), as lme4's own.
+    Forward differences first (t evaluations, error of order delta times the third derivative): column j
+    from entries j, j + 1, ... of the gradient at x + delta e_j, the entries above it from the earlier
+    columns (H is symmetric), so ``gradient_from(x, j)``, where given, need be exact only in those (the
+    blocked factor then skips the first term's part for the later terms' columns). Where that could change
+    a check's verdict (an eigenvalue near lme4's thresholds, or a scaled gradient near its tolerance),
+    central differences (t more evaluations, error of order delta^2), as lme4's own.
     """
-    steps = np.eye(len(x))[::-1]  # the last parameters first: their steps leave the first term's part of the factor
-    forward = _symmetric(np.array([(gradient_at(x + delta * e) - gradient) / delta for e in steps][::-1]).T)
+    partial = gradient_from or (lambda y, j: gradient_at(y))
+    t = len(x)
+    lower = np.zeros((t, t))
+    for j in reversed(range(t)):  # the last parameters first: their steps leave the first term's part of the factor
+        lower[j:, j] = (partial(x + delta * np.eye(t)[j], j)[j:] - gradient[j:]) / delta
+    forward = lower + np.tril(lower, -1).T
     if not _near_a_threshold(forward, gradient):
         return forward
     columns = [(gradient_at(x + delta * e) - gradient_at(x - delta * e)) / (2 * delta) for e in np.eye(len(x))]

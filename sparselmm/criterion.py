@@ -51,6 +51,7 @@ class ProfiledCriterion:
                 self._vector_rows[index] = slice(start, start + term.q)
             start += term.q
         self._ZtZ_rows = {}  # term index -> Z'Z on its rows (CSR), made when a singular template first needs it
+        self._lowest = None  # (criterion, Derivatives) of the lowest evaluation with derivatives so far
 
     # ------------------------------------------------------------ value
     def solution(self, theta) -> PLSSolution:
@@ -79,9 +80,10 @@ class ProfiledCriterion:
         back = self.solver.solve_Lt(np.column_stack([solution.cu - solution.RZX @ shifted, solution.RZX]))
         return back[:, 0], back[:, 1:]
 
-    def value_and_gradient(self, theta) -> tuple[float, np.ndarray]:
-        """(criterion, exact gradient (n_theta,)) at theta."""
-        pieces = self.derivatives(theta)
+    def value_and_gradient(self, theta, skip_first: bool = False) -> tuple[float, np.ndarray]:
+        """(criterion, exact gradient (n_theta,)) at theta; with ``skip_first`` the first term's entries are
+        NaN (not computed: a Hessian's difference in a later term's parameter needs only the later entries)."""
+        pieces = self.derivatives(theta, skip_first=skip_first)
         return self.value(pieces.solution), self.gradient(pieces)
 
     def value_gradient_information(self, theta) -> tuple[float, np.ndarray, np.ndarray]:
@@ -95,9 +97,10 @@ class ProfiledCriterion:
         gradient = pieces.logdet_A + pieces.r2 / r2 * self.nu
         return gradient + pieces.logdet_RX if self.REML else gradient
 
-    def derivatives(self, theta, information: bool = False) -> "Derivatives":
+    def derivatives(self, theta, information: bool = False, skip_first: bool = False) -> "Derivatives":
         """The solution at theta and the exact derivatives of the criterion's parts (see :class:`Derivatives`),
-        with the average information (:mod:`sparselmm.information`) where asked."""
+        with the average information (:mod:`sparselmm.information`) where asked; ``skip_first``: NaN in place
+        of the first term's derivatives."""
         with self.solver.threads():
             theta = np.asarray(theta, dtype=float)
             solution = self._solution(theta)
@@ -105,12 +108,15 @@ class ProfiledCriterion:
             Kt = solve_upper(solution.RX, K.T, transpose=True).T  # K RX^-1 (q, p)
             scores, H = self._scores(solution, u, K, Kt)
             AI = average_information(self, solution, u, scores) if information else None
-            logdet_blocks = self.solver.logdet_gradient()  # spends the factor: after the solves
+            logdet_blocks = self.solver.logdet_gradient(skip_first)  # spends the factor: after the solves
         t, p = self.covariance.n_theta, Kt.shape[1]
-        logdet_A, r2, cross = np.empty(t), np.empty(t), np.empty((t, p, p))
+        logdet_A, r2, cross = np.full(t, np.nan), np.full(t, np.nan), np.full((t, p, p), np.nan)
         start = 0
         for index, (term, B) in enumerate(zip(self.covariance.terms, logdet_blocks)):
             rows = slice(start, start + term.q)
+            if skip_first and index == 0:
+                start += term.q
+                continue
             us, KH = self._term_products(index, term, theta, u[rows], Kt[rows], scores, H)
             offset = self.covariance.offsets[index]
             for position, (a, b) in enumerate(lower_triangle(term.k)):
@@ -119,7 +125,21 @@ class ProfiledCriterion:
                 cross[offset + position] = KH[b, a]
             start += term.q
         logdet_RX = -2.0 * np.trace(cross, axis1=1, axis2=2)
-        return Derivatives(solution, u, K, Kt, logdet_A, r2, logdet_RX, cross, AI)
+        pieces = Derivatives(solution, u, K, Kt, logdet_A, r2, logdet_RX, cross, AI)
+        value = self.value(solution)
+        if self._lowest is None or value <= self._lowest[0]:
+            self._lowest = (value, pieces)
+        return pieces
+
+    def solved(self, theta) -> tuple[PLSSolution, np.ndarray, np.ndarray]:
+        """(the solution at theta, u, K): kept from the lowest evaluation with derivatives where that was at
+        theta (a fit's optimum, before its Hessian's differences moved the factor on), else solved anew."""
+        theta = np.asarray(theta, dtype=float)
+        if self._lowest is not None and np.array_equal(self._lowest[1].solution.theta, theta):
+            pieces = self._lowest[1]
+            return pieces.solution, pieces.u, pieces.K
+        solution = self.solution(theta)
+        return (solution, *self.random_effects(solution))
 
     def _term_products(self, index, term, theta, u, Kt, scores, H):
         """For one term: sum_j u_j s_j' (k, k), and at [b, a] the (p, p) sum over j of Kt_j[b]' H_j[a]."""

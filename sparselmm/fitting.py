@@ -54,8 +54,7 @@ def fit_model(model, REML: bool, optimizer=None, solver=None, start=None, verbos
     theta = _check_and_finish(model, problem, optimizer, summary, theta)
     if progress is not None:
         progress.finish(summary.returnvalue)
-    solution = criterion.solution(theta)
-    u, K = criterion.random_effects(solution)
+    solution, u, K = criterion.solved(theta)
     summary.final, summary.fmin = theta, criterion.value(solution)
     summary.seconds = time.perf_counter() - started
     for message in summary.warnings:
@@ -113,7 +112,7 @@ def _derivatives(problem, theta: np.ndarray):
     if problem.objective_and_gradient is not None:
         value, gradient = problem.objective_and_gradient(theta)
         return value, gradient, convergence.hessian_of(lambda x: problem.objective_and_gradient(x)[1], theta,
-                                                       gradient)
+                                                       gradient, gradient_from=problem.gradient_from)
     value = problem.objective(theta)
     gradient, hessian = convergence.derivatives(problem.objective, theta, value)
     return value, gradient, hessian

@@ -167,6 +167,21 @@ class LinearMixedModel:
             value, gradient, information = evaluated(theta, 3)
             return value, gradient.copy(), information.copy()
 
+        def gradient_from(theta, first: int):
+            """The gradient at theta, exact at least in entries first, first + 1, ...: where those are all later
+            terms' parameters, without the first term's derivatives (NaN there). Seen, not kept."""
+            start = self.covariance.offsets[1]
+            if first < start or len(self.covariance.terms) == 1:
+                return objective_and_gradient(theta)[1]
+
+            def later_entries():
+                value, gradient = criterion.value_and_gradient(theta, skip_first=True)
+                return value, gradient[start:]
+
+            value, later = self.guarded(later_entries, theta)
+            seen(theta, value)
+            return np.concatenate([np.full(start, np.nan), later])
+
         def objective_given_beta(theta, beta):
             solution = self.guarded(lambda: criterion.solution(theta), theta)
             return solution.objective(criterion.REML, r2=solution.r2_at(beta))
@@ -180,6 +195,7 @@ class LinearMixedModel:
             objective_given_beta=objective_given_beta,
             objective_and_gradient=objective_and_gradient if criterion.solver.has_gradient else None,
             objective_gradient_information=objective_gradient_information if criterion.solver.has_gradient else None,
+            gradient_from=gradient_from if criterion.solver.has_gradient else None,
             scale=self.theta_scale(),
         )
 

@@ -156,3 +156,23 @@ def test_theta_is_rescaled_only_for_columns_far_from_unit_scale():
     np.testing.assert_allclose(model.theta_scale(), [1.0, 1.0 / rms, 1.0 / rms])
     sleep = LinearMixedModel.from_formula(SLEEP, reference.data("sleepstudy_reml"))  # Days: rms 5.3
     np.testing.assert_array_equal(sleep.theta_scale(), [1.0, 1.0, 1.0])
+
+
+def test_the_hessian_reads_each_column_below_the_diagonal_only():
+    """Column j of the forward differences takes the gradient's entries j, j + 1, ... at x + delta e_j, the
+    entries above from the earlier columns: a gradient exact only there gives the same Hessian."""
+    from sparselmm.convergence import hessian_of
+
+    curvature = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, -0.2], [0.5, -0.2, 2.0]])
+    gradient_at = lambda x: curvature @ (x - 1.0) + 0.1 * (x - 1.0) ** 2  # noqa: E731
+    x = np.array([1.2, 0.9, 1.1])
+
+    def gradient_from(y, j):
+        g = gradient_at(y)
+        g[:j] = np.nan
+        return g
+
+    whole = hessian_of(gradient_at, x, gradient_at(x))
+    partial = hessian_of(gradient_at, x, gradient_at(x), gradient_from=gradient_from)
+    np.testing.assert_array_equal(partial, whole)
+    np.testing.assert_allclose(whole, curvature + np.diag(0.2 * (x - 1.0)), atol=1e-4)

@@ -58,6 +58,21 @@ def test_the_gradient_is_the_criterions_derivative(case_id, REML, zero):
     np.testing.assert_allclose(gradient, numeric, rtol=0, atol=1e-6 * scale)
 
 
+@pytest.mark.parametrize("case_id", ["crossed_slopes_reml", "penicillin_reml", "latin_square_reml",
+                                     "three_level_nested_reml"])
+@pytest.mark.parametrize("solver", [BlockedSolver, CholmodSolver])
+def test_a_gradient_without_the_first_term_has_the_later_entries_of_the_whole(case_id, solver):
+    """What a Hessian's column for a later term's parameter asks for: the same later entries, NaN before."""
+    spec, model = model_of(case_id)
+    criterion = criterion_of(model, True, solver)
+    theta = moved_theta(spec, model, 8, False)
+    value, whole = criterion.value_and_gradient(theta)
+    partial_value, partial = criterion.value_and_gradient(theta, skip_first=True)
+    start = model.covariance.offsets[1]
+    assert partial_value == value and np.isnan(partial[:start]).all()
+    np.testing.assert_allclose(partial[start:], whole[start:], rtol=1e-12, atol=1e-12 * np.abs(whole).max())
+
+
 @pytest.mark.parametrize("case_id", reference.case_ids(include_large=False))
 def test_every_solver_gives_the_same_criterion_and_gradient(case_id):
     spec, model = model_of(case_id)
@@ -120,3 +135,23 @@ def test_the_jacobian_of_RXtRX_is_its_derivative(case_id):
                    - (RXtRX(theta + step * e) - RXtRX(theta - step * e)) / (2 * step)) / 3
         exact = -RX.T @ (pieces.cross[i] + pieces.cross[i].T) @ RX
         np.testing.assert_allclose(exact, numeric, rtol=0, atol=1e-6 * max(np.abs(numeric).max(), 1e-8))
+
+
+def test_the_solution_kept_from_the_lowest_evaluation_is_the_one_solved_anew():
+    """A fit reads its optimum's solution and random effects from the lowest evaluation with derivatives
+    (its Hessian's differences have moved the factor on since); anywhere else they are solved anew."""
+    spec, model = model_of("crossed_slopes_reml")
+    criterion = criterion_of(model, True)
+    optimum = reference.theta(spec)
+    criterion.value_and_gradient(optimum)
+    criterion.value_and_gradient(optimum * 1.01)  # higher: the optimum's stays kept
+    kept = criterion.solved(optimum)
+    fresh = criterion_of(model, True)
+    solution = fresh.solution(optimum)
+    u, K = fresh.random_effects(solution)
+    np.testing.assert_allclose(kept[0].beta, solution.beta, rtol=1e-12)
+    np.testing.assert_allclose(kept[1], u, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(kept[2], K, rtol=1e-10, atol=1e-12)
+    elsewhere = optimum * 1.02
+    np.testing.assert_allclose(criterion.solved(elsewhere)[1], fresh.random_effects(fresh.solution(elsewhere))[0],
+                               rtol=1e-10, atol=1e-12)

@@ -27,6 +27,8 @@ class OptimizationProblem:
     objective_and_gradient: Optional[Callable[[np.ndarray], tuple]] = None  # (value, gradient) where exact
     # (value, gradient, average information (t, t)) where the gradient is exact
     objective_gradient_information: Optional[Callable[[np.ndarray], tuple]] = None
+    # the gradient at x exact at least in its entries j, j + 1, ... (j given): a Hessian column's differences
+    gradient_from: Optional[Callable[[np.ndarray, int], np.ndarray]] = None
     scale: Optional[np.ndarray] = None  # each parameter's typical size, for optimizers that rescale (None: 1)
 
 

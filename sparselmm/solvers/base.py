@@ -89,8 +89,9 @@ class Solver(ABC):
         return True
 
     @abstractmethod
-    def logdet_gradient(self) -> list[np.ndarray]:
-        """Per term, sum over its levels of the k x k diagonal blocks of A^-1 Lambda' Z'Z (may spend the factor)."""
+    def logdet_gradient(self, skip_first: bool = False) -> list[np.ndarray]:
+        """Per term, sum over its levels of the k x k diagonal blocks of A^-1 Lambda' Z'Z (may spend the factor).
+        ``skip_first``: the first term's block is not needed (a solver may then return None for it)."""
 
     @abstractmethod
     def inverse(self):

@@ -159,9 +159,13 @@ class BlockedSolver(Solver):
         return np.vstack([x1.reshape(blocks.q1, -1), x2])
 
     # ------------------------------------------------------------ A^-1
-    def logdet_gradient(self) -> list[np.ndarray]:
+    def logdet_gradient(self, skip_first: bool = False) -> list[np.ndarray]:
+        """See Solver; with ``skip_first`` the first term's block (its sums over pairs of later columns, the
+        largest part of the work after LAPACK's) is None."""
         self._require_factor()
         blocks = self._blocks
+        if skip_first and blocks.q2:
+            return [None] + self._later_gradient(self._invert_schur())
         Q, R, M = self._first_term_pieces()  # per group, or per level
         if not blocks.q2:
             return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]

@@ -67,7 +67,7 @@ class CholmodSolver(Solver):
         self._require_factor()
         return self._factor_of.solve_Lt(C)
 
-    def logdet_gradient(self) -> list[np.ndarray]:
+    def logdet_gradient(self, skip_first: bool = False) -> list[np.ndarray]:
         """Per term, at [b, a] for each template entry T[a, b] (a >= b), half of d log|A| / d T[a, b]: the
         entries the criterion reads (the others are zero). From A^-1 on A's pattern, which L's contains."""
         self._require_factor()

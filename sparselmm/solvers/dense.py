@@ -42,7 +42,7 @@ class DenseSolver(Solver):
         self._require_factor()
         return la.solve_triangular(self._L, C, lower=True, trans="T")
 
-    def logdet_gradient(self) -> list[np.ndarray]:
+    def logdet_gradient(self, skip_first: bool = False) -> list[np.ndarray]:
         """sum_j (A^-1 Lambda' M)_jj per term, from the full inverse."""
         self._require_factor()
         product = la.cho_solve((self._L, True), self._Lambda.T @ self._M)
