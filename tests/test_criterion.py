@@ -62,15 +62,19 @@ def test_the_gradient_is_the_criterions_derivative(case_id, REML, zero):
                                      "three_level_nested_reml"])
 @pytest.mark.parametrize("solver", [BlockedSolver, CholmodSolver])
 def test_a_gradient_without_the_first_term_has_the_later_entries_of_the_whole(case_id, solver):
-    """What a Hessian's column for a later term's parameter asks for: the same later entries, NaN before."""
+    """What a Hessian's column for a later term's parameter asks for: the same later entries, NaN before;
+    also where the last term's template is singular (its block then needs S^-1 itself)."""
     spec, model = model_of(case_id)
     criterion = criterion_of(model, True, solver)
-    theta = moved_theta(spec, model, 8, False)
-    value, whole = criterion.value_and_gradient(theta)
-    partial_value, partial = criterion.value_and_gradient(theta, skip_first=True)
     start = model.covariance.offsets[1]
-    assert partial_value == value and np.isnan(partial[:start]).all()
-    np.testing.assert_allclose(partial[start:], whole[start:], rtol=1e-12, atol=1e-12 * np.abs(whole).max())
+    for singular in (False, True):
+        theta = moved_theta(spec, model, 8, False)
+        if singular:
+            theta[model.covariance.offsets[len(model.covariance.terms) - 1]] = 0.0
+        value, whole = criterion.value_and_gradient(theta)
+        partial_value, partial = criterion.value_and_gradient(theta, skip_first=True)
+        assert partial_value == value and np.isnan(partial[:start]).all()
+        np.testing.assert_allclose(partial[start:], whole[start:], rtol=1e-10, atol=1e-10 * np.abs(whole).max())
 
 
 @pytest.mark.parametrize("case_id", reference.case_ids(include_large=False))

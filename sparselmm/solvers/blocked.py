@@ -165,7 +165,7 @@ class BlockedSolver(Solver):
         self._require_factor()
         blocks = self._blocks
         if skip_first and blocks.q2:
-            return [None] + self._later_gradient(self._invert_schur())
+            return [None] + self._later_gradient_alone()
         Q, R, M = self._first_term_pieces()  # per group, or per level
         if not blocks.q2:
             return [np.einsum("gba,gbc->ac", Q, M * blocks.group_sizes[:, None, None])]
@@ -197,28 +197,33 @@ class BlockedSolver(Solver):
 
         As S^-1 Lambda2' G Lambda2 = S^-1 (S - I) = I - S^-1, that sum is (m I - sum_l S^-1_ll) T^-1, read
         from S^-1's diagonal blocks alone, wherever T is invertible and the difference keeps its digits
-        (``_later_gradient_by_identity``); any other term's from the products of S^-1 with G.
+        (``_by_identity``); any other term's from the products of S^-1 with G.
         """
         blocks = self._blocks
-        out = [self._later_gradient_by_identity(S_inv, positions, T)
+        out = [_by_identity(S_inv.ravel()[positions].sum(axis=0), positions.shape[0], T)
                for positions, T in zip(blocks.later_diagonal_blocks, self._templates[1:])]
         if any(block is None for block in out):
             through_G = self._later_gradient_through_G(S_inv)
             out = [block if block is not None else other for block, other in zip(out, through_G)]
         return out
 
-    @staticmethod
-    def _later_gradient_by_identity(S_inv: np.ndarray, positions: np.ndarray, T: np.ndarray) -> np.ndarray | None:
-        """(m I - sum_l S^-1_ll) T^-1 for one term (``positions``: its diagonal blocks' flat positions in S^-1's
-        lower triangle, (m, k, k)); None where its bound on the relative rounding error, cond(T) eps m / |D|
-        (the subtraction's cancellation, then T^-1), exceeds IDENTITY_ERROR: near the bounds."""
-        m, k = positions.shape[0], T.shape[0]
-        D = m * np.eye(k) - S_inv.ravel()[positions].sum(axis=0)
-        size = np.abs(D).max()
-        condition = np.linalg.cond(T) if np.all(np.diag(T) != 0.0) else np.inf
-        if not size > 0.0 or not condition * np.finfo(float).eps * m / size < IDENTITY_ERROR:
-            return None
-        return la.solve_triangular(T, D.T, trans="T", lower=True).T  # D T^-1
+    def _later_gradient_alone(self) -> list[np.ndarray]:
+        """The later terms' blocks where the first term's are not needed. S^-1 = X X' with X = U^-1 (LAPACK's
+        triangular inverse, half the cost of S^-1 itself), so the sums of its diagonal blocks are sums of
+        products of X's rows; S^-1 is formed from X only where a term needs it (``_later_gradient``)."""
+        self._spent = True
+        X, info = la.lapack.dtrtri(self._U, lower=False, overwrite_c=True)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"the Schur complement is singular (LAPACK info {info})")
+        Xt = X.T  # C order: X's rows are Xt's columns
+        out = []
+        for term, T in zip(self._blocks.later, self._templates[1:]):
+            rows = Xt[:, term.start:term.stop].reshape(-1, term.k)  # (q2 * m, k): level l's rows side by side
+            out.append(_by_identity(rows.T @ rows, term.m, T))
+        if all(block is not None for block in out):
+            return out
+        S_inv, info = la.lapack.dlauum(X, lower=False, overwrite_c=True)
+        return self._later_gradient(S_inv.T)
 
     def _later_gradient_through_G(self, S_inv: np.ndarray) -> list[np.ndarray]:
         """sum_l (S^-1 Lambda2' G)_ll per later term from the products themselves, singular templates included:
@@ -291,6 +296,18 @@ class BlockedSolver(Solver):
         W = blocks.layout.csr(np.einsum("eab,eb->ea", Qt[blocks.layout.level_of_entry], U))
         first = A11_inv + Qt @ X @ np.swapaxes(Qt, 1, 2)
         return SchurInverse(blocks.k1, A11_inv, W, S_inv, first)
+
+
+def _by_identity(sums: np.ndarray, m: int, T: np.ndarray) -> np.ndarray | None:
+    """(m I - sums) T^-1 for a later term (``sums``: the sum of its m diagonal blocks of S^-1, k x k); None
+    where its bound on the relative rounding error, cond(T) eps m / |D| (the subtraction's cancellation, then
+    T^-1), exceeds IDENTITY_ERROR: near the bounds."""
+    D = m * np.eye(T.shape[0]) - sums
+    size = np.abs(D).max()
+    condition = np.linalg.cond(T) if np.all(np.diag(T) != 0.0) else np.inf
+    if not size > 0.0 or not condition * np.finfo(float).eps * m / size < IDENTITY_ERROR:
+        return None
+    return la.solve_triangular(T, D.T, trans="T", lower=True).T  # D T^-1
 
 
 def _per_level(A: np.ndarray, X: np.ndarray) -> np.ndarray:
