@@ -120,7 +120,9 @@ class LatinSquare(Slow):
     track_evaluations.unit = "evaluations"
 
 
-class SetUp(Slow):
+class CrossedSetUp(Slow):
+    # Not "SetUp": asv takes a module-level name setup, setUp or SetUp for the module's setup function, which then
+    # ran before every benchmark of the file (and failed the parametrised ones: "SetUp() takes no arguments").
     """The 1e6-row crossed model from a DataFrame with text keys: coding, cross-products and the blocked
     factor's set-up, everything before the first evaluation."""
 
