@@ -45,13 +45,19 @@ class PolyBasis:
             raise DataError(f"{what}: the degree must be at least 1")
         if len(np.unique(x)) <= degree:
             raise DataError(f"{what}: 'degree' must be less than the number of unique points ({len(np.unique(x))})")
-        mean = x.mean()
-        centred = x - mean
-        vandermonde = centred[:, None] ** np.arange(degree + 1)
-        Q, R = np.linalg.qr(vandermonde)
-        Z = Q * np.diag(R)  # Q diag(R): independent of the sign convention of the reflections
-        norm2 = np.sum(Z**2, axis=0)
-        alpha = (np.sum(centred[:, None] * Z**2, axis=0) / norm2 + mean)[:degree]
+        with np.errstate(over="ignore", invalid="ignore"):  # values so large that their powers overflow: below
+            mean = x.mean()
+            centred = x - mean
+            vandermonde = centred[:, None] ** np.arange(degree + 1)
+            finite = np.isfinite(vandermonde).all()
+            Q, R = np.linalg.qr(vandermonde) if finite else (vandermonde, vandermonde)
+            Z = Q * np.diag(R)  # Q diag(R): independent of the sign convention of the reflections
+            norm2 = np.sum(Z**2, axis=0)
+            alpha = (np.sum(centred[:, None] * Z**2, axis=0) / norm2 + mean)[:degree]
+        if not (finite and np.isfinite(norm2).all() and np.isfinite(alpha).all()):
+            largest = float(np.max(np.abs(x))) if len(x) else float("nan")
+            raise DataError(f"{what}: the polynomial's squares overflow (the largest |value| is {largest:.3g}); "
+                            "rescale the variable")
         return cls(degree, alpha, np.concatenate([[1.0], norm2]))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ and ns() in the fixed and the random effects, which use the fit's basis (R's mak
 """
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -75,6 +76,15 @@ SPLINE_CASES = ["poly_orthogonal", "poly_raw", "ns_df", "ns_knots", "poly_random
 def spline_fit(request):
     spec = ir.load(request.param)
     return spec, slmm.lmer(spec["formula"], ir.data(request.param))
+
+
+def test_values_whose_powers_overflow_are_refused_without_a_warning():
+    """Found by the hostile run: poly() of a column holding 1e300 warned of overflows, then failed elsewhere."""
+    x = np.array([-0.13, 1e300, 0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match="squares overflow .* 1e\\+300.*rescale"):
+            PolyBasis.learn(x, 2, "poly(x, 2)")
 
 
 def test_the_fit_keeps_rs_basis(spline_fit):
