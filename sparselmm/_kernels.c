@@ -163,15 +163,15 @@ static void *quadratics_thread(void *arg) {
     return NULL;
 }
 
-/* Run part[1] on a second thread when asked and possible, part[0] here; 0 on success. */
-static void run_two(void (*run)(const Part *), void *(*thread)(void *), Part part[2], int threads) {
+/* work(second) on a helper thread when asked and possible, work(first) here, then both done. */
+static void run_two(void *(*work)(void *), void *first, void *second, int threads) {
     pthread_t helper;
-    int started = threads > 1 && pthread_create(&helper, NULL, thread, &part[1]) == 0;
-    run(&part[0]);
+    int started = threads > 1 && pthread_create(&helper, NULL, work, second) == 0;
+    work(first);
     if (started)
         pthread_join(helper, NULL);
     else if (threads > 1)
-        run(&part[1]);
+        work(second);
 }
 
 static const char level_syrk_doc[] =
@@ -210,7 +210,7 @@ static PyObject *level_syrk(PyObject *self, PyObject *args) {
                          t == 0 ? 0 : split, t == 0 ? (threads > 1 ? split : q) : q};
     }
     Py_BEGIN_ALLOW_THREADS
-    run_two(syrk_part, syrk_thread, part, threads);
+    run_two(syrk_thread, &part[0], &part[1], threads);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -259,7 +259,7 @@ static PyObject *level_quadratics(PyObject *self, PyObject *args) {
                          t == 0 ? 0 : split, t == 0 ? (threads > 1 ? split : levels) : levels, 0, 0};
     }
     Py_BEGIN_ALLOW_THREADS
-    run_two(quadratics_part, quadratics_thread, part, threads);
+    run_two(quadratics_thread, &part[0], &part[1], threads);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -370,13 +370,7 @@ static PyObject *csr_times(PyObject *self, PyObject *args) {
     Product part[2] = {{ptr, indices.view.buf, data.view.buf, X.view.buf, out.view.buf, r, 0, threads > 1 ? lo : rows},
                        {ptr, indices.view.buf, data.view.buf, X.view.buf, out.view.buf, r, lo, rows}};
     Py_BEGIN_ALLOW_THREADS
-    pthread_t helper;
-    int started = threads > 1 && pthread_create(&helper, NULL, product_thread, &part[1]) == 0;
-    product_part(&part[0]);
-    if (started)
-        pthread_join(helper, NULL);
-    else if (threads > 1)
-        product_part(&part[1]);
+    run_two(product_thread, &part[0], &part[1], threads);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);

@@ -61,7 +61,7 @@ class SchurInverse:
                 "Compute this quantity on a subset of the levels, or with fewer crossed terms"
             )
         with blas_threads():
-            A11_inv = np.linalg.inv(_diagonal_blocks(A[:q1, :q1], k1))  # (m1, k1, k1)
+            A11_inv = np.linalg.inv(diagonal_blocks(A[:q1, :q1], k1))  # (m1, k1, k1)
             A12 = A[:q1, q1:]
             W = (_block_diagonal(A11_inv) @ A12).tocsr()  # (q1, q2), pattern of A12
             schur = A[q1:, q1:].toarray() - (A12.T @ W).toarray()  # dense by nature (q2, q2)
@@ -136,7 +136,7 @@ class SchurInverse:
             second[start:start + BATCH] = np.asarray(block.multiply(block @ self.S_inv).sum(axis=1)).ravel()
 
 
-def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
+def diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
     """The k x k diagonal blocks of a block-diagonal sparse matrix, shape (m, k, k)."""
     m = A11.shape[0] // k
     coo = sp.coo_matrix(A11)

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._threads import AdaptiveThreads
+from ..inverse import diagonal_blocks
 from .levels import GROUPING_GAIN, GROUPING_SHARE, CouplingLayout, GroupedCoupling, LaterTerm, group_levels
 
 LEVEL_CHUNK = 256  # levels of a vector-valued term transformed at once (bounds the temporaries)
@@ -39,7 +40,7 @@ class Blocks:
         for term in terms[1:]:
             self.later.append(LaterTerm(start, term.k, term.m))
             start += term.q
-        M11 = _diagonal_blocks(M[: self.q1, : self.q1], self.k1)
+        M11 = diagonal_blocks(M[: self.q1, : self.q1], self.k1)
         self.layout = CouplingLayout(M[: self.q1, self.q1:], self.k1, self.m1, self.later)
         self.C = self.layout.csr(self.layout.values)
         self.C_dense = self.layout.dense(self.layout.values) if self.layout.dense_pays else None
@@ -184,15 +185,6 @@ def _template_mix(T: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     kron(T, I_k1), one BLAS product (einsum's took 5 to 16 ms on the crossed slopes' 400,000 runs, this 0.5)."""
     k1 = values.shape[1]
     return (values.reshape(-1, k * k1) @ np.kron(T, np.eye(k1))).reshape(values.shape)
-
-
-def _diagonal_blocks(A11: sp.spmatrix, k: int) -> np.ndarray:
-    """The k x k diagonal blocks of a block-diagonal sparse matrix, shape (m, k, k)."""
-    m = A11.shape[0] // k
-    coo = sp.coo_matrix(A11)
-    blocks = np.zeros((m, k, k))
-    np.add.at(blocks, (coo.row // k, coo.row % k, coo.col % k), coo.data)
-    return blocks
 
 
 def _diagonal_block_pairs(later: list[LaterTerm], q2: int) -> tuple[np.ndarray, np.ndarray]:
