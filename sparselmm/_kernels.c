@@ -352,6 +352,11 @@ static PyObject *csr_times(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "indptr must run from 0 to the number of entries");
         goto done;
     }
+    for (Py_ssize_t i = 0; i < rows; i++)
+        if (ptr[i + 1] < ptr[i]) {
+            PyErr_SetString(PyExc_ValueError, "indptr must be non-decreasing");
+            goto done;
+        }
     if (out.view.ndim != 2 || X.view.ndim != 2 || out.view.shape[0] != rows || out.view.shape[1] != X.view.shape[1]) {
         PyErr_SetString(PyExc_ValueError, "X must be (columns, r) and out (rows, r)");
         goto done;

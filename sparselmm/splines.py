@@ -45,7 +45,7 @@ class PolyBasis:
             raise DataError(f"{what}: the degree must be at least 1")
         if len(np.unique(x)) <= degree:
             raise DataError(f"{what}: 'degree' must be less than the number of unique points ({len(np.unique(x))})")
-        with np.errstate(over="ignore", invalid="ignore"):  # values so large that their powers overflow: below
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):  # checked below
             mean = x.mean()
             centred = x - mean
             vandermonde = centred[:, None] ** np.arange(degree + 1)
@@ -56,8 +56,8 @@ class PolyBasis:
             alpha = (np.sum(centred[:, None] * Z**2, axis=0) / norm2 + mean)[:degree]
         if not (finite and np.isfinite(norm2).all() and np.isfinite(alpha).all()):
             largest = float(np.max(np.abs(x))) if len(x) else float("nan")
-            raise DataError(f"{what}: the polynomial's squares overflow (the largest |value| is {largest:.3g}); "
-                            "rescale the variable")
+            raise DataError(f"{what}: the polynomial's powers overflow or vanish in floating point (the largest "
+                            f"|value| is {largest:.3g}); rescale the variable")
         return cls(degree, alpha, np.concatenate([[1.0], norm2]))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

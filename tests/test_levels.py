@@ -48,3 +48,14 @@ def test_rows_with_other_columns_or_split_blocks_are_left_to_the_general_layout(
     ptr, idx, values = _closed_layout(sp.coo_matrix(split), 1, 1, 4, later)
     np.testing.assert_array_equal(idx, [0, 1, 2, 3])
     np.testing.assert_array_equal(values[:, 0], [0.0, 2.0, 5.0, 0.0])
+
+
+def test_duplicate_entries_are_summed_before_the_layout_is_read_from_rows():
+    """A column held twice in a row (a Z'Z not in canonical form) counts once: here the later level's block is
+    then not whole, and the general layout sums the two and closes the block."""
+    later = [LaterTerm(0, 2, 2)]
+    duplicated = sp.csr_matrix((np.array([1.0, 2.0]), np.array([0, 0]), np.array([0, 2])), shape=(1, 4))
+    assert _layout_of_equal_rows(duplicated.copy(), 1, 1, later) is None
+    ptr, idx, values = _closed_layout(sp.coo_matrix(duplicated), 1, 1, 4, later)
+    np.testing.assert_array_equal(idx, [0, 1])
+    np.testing.assert_array_equal(values[:, 0], [3.0, 0.0])

@@ -58,3 +58,9 @@ def test_a_product_of_mismatched_shapes_is_refused():
     A = sp.csr_matrix(np.eye(3))
     with pytest.raises(ValueError, match="3 columns but X 2 rows"):
         times(A, np.ones((2, 1)))
+
+
+def test_the_loop_refuses_row_pointers_that_go_back():
+    with pytest.raises(ValueError, match="non-decreasing"):
+        _kernels.csr_times(np.array([0, 3, 2], dtype=np.int32), np.array([0, 1], dtype=np.int32),
+                           np.ones(2), np.ones((2, 1)), np.empty((2, 1)), 1)

@@ -243,3 +243,28 @@ def test_a_dropped_solver_frees_its_work_arrays_at_once():
         assert blocks() is None
     finally:
         gc.enable()
+
+
+def test_a_formation_of_G_that_stops_part_way_leaves_no_claim_on_the_buffer(monkeypatch):
+    """An interrupt inside the pair sums (Ctrl-C during a long fit) must not leave G recorded as the previous
+    template's: the next factor at that template forms G again and is the fresh solver's."""
+    import sparselmm.solvers.blocked as blocked
+
+    model = model_of("crossed_slopes_reml")
+    before = random_theta("crossed_slopes_reml", model, 12)
+    other = before.copy()
+    other[: model.covariance.offsets[1]] *= 1.2  # another first-term template
+    solver = BlockedSolver().bind(model.crossprods, model.covariance)
+    solver._blocks.C_dense = None  # the pair kernel's path
+    solver.update(before)
+
+    def interrupted(*args):
+        args[5][:] = 0.0  # the kernel had written into G
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(blocked._kernels, "level_syrk", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            solver.update(other)
+    expected = BlockedSolver().bind(model.crossprods, model.covariance).update(before).logdet()
+    assert solver.update(before).logdet() == pytest.approx(expected, rel=1e-13)

@@ -79,12 +79,15 @@ def spline_fit(request):
 
 
 def test_values_whose_powers_overflow_are_refused_without_a_warning():
-    """Found by the hostile run: poly() of a column holding 1e300 warned of overflows, then failed elsewhere."""
+    """Found by the hostile run: poly() of a column holding 1e300 warned of overflows, then failed elsewhere;
+    values so small that their powers vanish are refused the same way."""
     x = np.array([-0.13, 1e300, 0.0, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(DataError, match="squares overflow .* 1e\\+300.*rescale"):
+        with pytest.raises(DataError, match="powers overflow or vanish .* 1e\\+300.*rescale"):
             PolyBasis.learn(x, 2, "poly(x, 2)")
+        with pytest.raises(DataError, match="powers overflow or vanish .* 5e-120.*rescale"):
+            PolyBasis.learn(np.array([1e-120, 2e-120, 3e-120, 5e-120]), 3, "poly(x, 3)")
 
 
 def test_the_fit_keeps_rs_basis(spline_fit):

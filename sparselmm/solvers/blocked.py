@@ -107,8 +107,10 @@ class BlockedSolver(Solver):
         self._logdet += 2.0 * float(np.sum(np.log(np.diag(self._U))))
 
     def _form_G(self, T1: np.ndarray) -> None:
-        """G = M22 - sum_j C_j' D_j C_j (lower triangle) for the first term's template T1."""
+        """G = M22 - sum_j C_j' D_j C_j (lower triangle) for the first term's template T1. The record of what G
+        holds is cleared first: a formation that stops part-way (an interrupt, no memory) leaves no claim."""
         blocks = self._blocks
+        blocks.G_formed(None)
         G = blocks.G
         G.fill(0.0)
         if blocks.grouped:

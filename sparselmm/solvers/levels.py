@@ -116,7 +116,7 @@ def _layout_of_equal_rows(C: sp.csr_matrix, k1: int, m1: int, later: list[LaterT
     meet: the common case); None otherwise. A tenth of the general layout's time (its sort of all entries)."""
     if not later or C.nnz == 0:
         return None
-    C.sort_indices()
+    C.sum_duplicates()  # canonical: sorted, each column once per row
     counts = np.diff(C.indptr).reshape(m1, k1)
     if np.any(counts != counts[:, :1]):
         return None
