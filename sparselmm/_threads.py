@@ -47,6 +47,7 @@ def _blas_pools() -> tuple:
 
 _setting = threading.local()  # this thread's innermost blas_threads setting, if any
 CORES = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1  # our kernels' threads
+THREADED_WORK = 200_000  # multiply-adds from which one of our kernels splits its loop (a thread costs ~50 us)
 
 
 def kernel_threads() -> int:
@@ -93,8 +94,8 @@ class AdaptiveThreads:
     tried first: its threaded call woke OpenBLAS's threads, whose spinning then slowed the evaluation
     after it, and its answer on a small matrix did not carry over to the large ones (it said no to a
     quiet machine on one InstEval fit in three, which then took 1.1 s instead of 0.7).
-    :meth:`evaluation` is the context an evaluation runs in; :attr:`kernel_threads` the kernels' thread
-    count under the current choice; ``clock`` what the evaluations are timed with (seconds).
+    :meth:`evaluation` is the context an evaluation runs in (inside it :func:`kernel_threads` follows the
+    choice); ``clock`` what the evaluations are timed with (seconds).
     """
 
     def __init__(self, lapack_heavy: bool, cores: int, clock=time.perf_counter):
@@ -102,10 +103,6 @@ class AdaptiveThreads:
         self.lapack = self.adaptive
         self._count = 0
         self._seconds = {}  # setting -> the latest evaluation's seconds in it
-
-    @property
-    def kernel_threads(self) -> int:
-        return 1 if self.lapack else self.cores
 
     @contextmanager
     def evaluation(self):

@@ -10,9 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from ._threads import kernel_threads
+from ._threads import THREADED_WORK, kernel_threads
 
-THREADED_WORK = 200_000  # entries times columns from which a product takes the second core (a thread: ~50 us)
 
 
 def times(A: sp.spmatrix, X: np.ndarray, symmetric: bool = False) -> np.ndarray:

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 
-from .._threads import AdaptiveThreads
+from .._threads import AdaptiveThreads, kernel_threads
 from ..inverse import diagonal_blocks
 from .levels import GROUPING_GAIN, GROUPING_SHARE, CouplingLayout, GroupedCoupling, LaterTerm, group_levels
 
@@ -106,7 +106,9 @@ class Blocks:
 
     @property
     def kernel_threads(self) -> int:
-        return self.schedule.kernel_threads
+        """The pair kernels' threads: the BLAS context's answer (every core only where every pool runs one
+        thread), one where the work is too small to split."""
+        return min(self.layout.threads, kernel_threads())
 
     def threads(self):
         """The context an evaluation runs in (none for small dense blocks, whose calls are tiny)."""

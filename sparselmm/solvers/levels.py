@@ -23,14 +23,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _kernels
-from .._threads import CORES
+from .._threads import CORES, THREADED_WORK
 
 # Levels are grouped only when there are this many times fewer groups than levels (building the grouped
 # sums costs a pass over all pairs), and then only if that shrinks the work at least GROUPING_GAIN times.
 GROUPING_SHARE = 50
 GROUPING_GAIN = 4
-# The kernels split their loops over two threads from this many pair products on (a thread costs ~50 us).
-THREADED_WORK = 200_000
 # The coupling is held dense as well where a BLAS rank update of it costs at most this many times the pair
 # products (BLAS runs ~15 times faster per product than the scattered loop), with at most MAX_DENSE_COUPLING values.
 DENSE_GAIN = 4
