@@ -170,8 +170,8 @@ class LinearMixedModel:
         def gradient_from(theta, first: int):
             """The gradient at theta, exact at least in entries first, first + 1, ...: where those are all later
             terms' parameters, without the first term's derivatives (NaN there). Seen, not kept."""
-            start = self.covariance.offsets[1]
-            if first < start or len(self.covariance.terms) == 1:
+            start = self.covariance.offsets[1]  # n_theta for a single term: every entry is the first term's
+            if first < start:
                 return objective_and_gradient(theta)[1]
 
             def later_entries():
